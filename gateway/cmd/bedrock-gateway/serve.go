@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	bedrockctl "github.com/aws/aws-sdk-go-v2/service/bedrock"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+
+	"github.com/openwebui-bedrock/gateway/bedrock"
+	"github.com/openwebui-bedrock/gateway/config"
+	"github.com/openwebui-bedrock/gateway/emulator"
+	"github.com/openwebui-bedrock/gateway/server"
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bedrock-gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	useEmulator := fs.Bool("emulator", false, "serve from a built-in Bedrock emulator (no AWS account needed)")
+	addr := fs.String("addr", "", "listen address (default :$PORT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if cfg.Debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	if *addr == "" {
+		*addr = ":" + strconv.Itoa(cfg.Port)
+	}
+
+	awsCfg, stopEmulator, err := awsConfig(ctx, cfg, *useEmulator)
+	if err != nil {
+		return err
+	}
+	defer stopEmulator()
+
+	key, generated, err := resolveAPIKey(ctx, cfg, awsCfg, *useEmulator)
+	if err != nil {
+		return err
+	}
+
+	cat := bedrock.NewCatalogue(bedrockctl.NewFromConfig(awsCfg),
+		bedrock.CatalogueOptions{CrossRegion: cfg.CrossRegion, AppProfiles: cfg.AppProfiles}, log)
+	loadCtx, cancelLoad := context.WithTimeout(ctx, 15*time.Second)
+	if err := cat.Refresh(loadCtx); err != nil {
+		// Start anyway: /health must answer, and the catalogue keeps retrying in the background.
+		log.Error("could not load the model catalogue from Bedrock; retrying in the background", "error", err)
+	}
+	cancelLoad()
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go cat.Run(bgCtx, cfg.ModelRefresh)
+
+	svc := &bedrock.Service{Runtime: bedrockruntime.NewFromConfig(awsCfg), Catalogue: cat, DefaultModel: cfg.DefaultModel}
+	srv := server.New(server.Options{
+		Prefix: cfg.RoutePrefix, APIKeys: []string{key}, AllowedOrigins: cfg.AllowedOrigins,
+		MaxRequestBytes: cfg.MaxRequestBytes, PingInterval: cfg.PingInterval, Debug: cfg.Debug,
+	}, svc, log)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, // slow-loris; bodies get their own deadline, streams none
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("gateway started", "version", buildVersion(), "addr", ln.Addr().String(), "region", cfg.Region,
+		"models", cat.Len(), "emulator", *useEmulator, "route_prefix", cfg.RoutePrefix)
+	if generated {
+		printDemoBanner(stderr, ln.Addr(), cfg.RoutePrefix, key)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+
+	// Graceful stop: report unhealthy and refuse new work, let in-flight streams finish within the drain window,
+	// then cut whatever is left.
+	srv.Drain()
+	log.Info("shutting down; draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelDrain()
+	if err := hs.Shutdown(drainCtx); err != nil {
+		log.Warn("drain window over; closing remaining connections", "error", err)
+		hs.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("gateway stopped")
+	return nil
+}
+
+// awsConfig builds the SDK configuration: the default credential chain and region (with the SDK's standard
+// AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL_BEDROCK overrides), or an in-process emulator.
+func awsConfig(ctx context.Context, cfg config.Config, useEmulator bool) (aws.Config, func(), error) {
+	retryer := func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = cfg.MaxAttempts
+			o.MaxBackoff = 2 * time.Second
+			// The client-side retry quota would turn a burst of throttles into immediate failures for everyone.
+			o.RateLimiter = ratelimit.None
+		})
+	}
+	if useEmulator {
+		emu, err := emulator.Start(emulator.Config{Region: cfg.Region})
+		if err != nil {
+			return aws.Config{}, nil, fmt.Errorf("start the Bedrock emulator: %w", err)
+		}
+		return aws.Config{
+			Region:       cfg.Region,
+			Credentials:  credentials.NewStaticCredentialsProvider(emulator.DefaultAccessKeyID, emulator.DefaultSecretAccessKey, ""),
+			BaseEndpoint: aws.String(emu.URL),
+			HTTPClient:   bedrock.NewHTTPClient(),
+			Retryer:      retryer,
+		}, func() { emu.Close() }, nil
+	}
+	c, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region),
+		awsconfig.WithHTTPClient(bedrock.NewHTTPClient()), awsconfig.WithRetryer(retryer))
+	if err != nil {
+		return aws.Config{}, nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return c, func() {}, nil
+}
+
+func printDemoBanner(w io.Writer, addr net.Addr, prefix, key string) {
+	port := "8080"
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(ta.Port)
+	}
+	base := "http://localhost:" + port + prefix
+	fmt.Fprintf(w, `
+Bedrock gateway on the built-in emulator. API key (generated for this run): %s
+
+  curl -s %s/chat/completions -H "Authorization: Bearer %s" -H "Content-Type: application/json" \
+    -d '{"model":"anthropic.claude-3-haiku-20240307-v1:0","messages":[{"role":"user","content":"Hello"}]}'
+
+OpenAI SDKs: base URL %s, API key as above.
+
+`, key, base, key, base)
+}
+
+func randomKey() string { return "sk-emulator-" + rand.Text() }

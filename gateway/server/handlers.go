@@ -1,0 +1,127 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/openwebui-bedrock/gateway/openai"
+)
+
+var (
+	healthOK       = []byte(`{"status":"ok"}`)
+	healthDraining = []byte(`{"status":"draining"}`)
+)
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeRawJSON(w, http.StatusServiceUnavailable, healthDraining)
+		return
+	}
+	writeRawJSON(w, http.StatusOK, healthOK)
+}
+
+func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
+	writeRawJSON(w, http.StatusOK, s.chat.Catalogue.ListJSON())
+}
+
+func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "*")
+	// chi matches on the raw path when it has escapes, so an ARN sent as arn%3A…%2F… arrives still encoded.
+	if dec, err := url.PathUnescape(id); err == nil {
+		id = dec
+	}
+	b, ok := s.chat.Catalogue.ModelJSON(id)
+	if !ok {
+		writeError(w, openai.ModelNotFound(id))
+		return
+	}
+	writeRawJSON(w, http.StatusOK, b)
+}
+
+// bodyReadTimeout bounds how long a client may take to send its request body (slow-loris), without the
+// server-wide ReadTimeout, which would also cut long streaming responses.
+const bodyReadTimeout = 60 * time.Second
+
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) *openai.Error {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	defer rc.SetReadDeadline(time.Time{})
+	return openai.Decode(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes), v)
+}
+
+func (s *Server) refuseWhileDraining(w http.ResponseWriter) bool {
+	if !s.draining.Load() {
+		return false
+	}
+	w.Header().Set("Connection", "close")
+	e := openai.Errorf(http.StatusServiceUnavailable, "server_error", "shutting_down", "This gateway instance is shutting down; retry the request.")
+	e.RetryAfter = 1
+	writeError(w, e)
+	return true
+}
+
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	if s.refuseWhileDraining(w) {
+		return
+	}
+	var req openai.ChatRequest
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ci := info(r)
+	ci.model, ci.stream = req.Model, req.Stream
+	if req.Stream {
+		s.streamChat(w, r, &req, ci)
+		return
+	}
+	resp, res, err := s.chat.Complete(r.Context(), &req)
+	ci.bedrockRequestID = res.BedrockRequestID
+	if res.Model != "" {
+		ci.model = res.Model
+	}
+	if err != nil {
+		writeError(w, asAPIError(err))
+		return
+	}
+	ci.inputTokens, ci.outputTokens, ci.finishReason = resp.Usage.PromptTokens, resp.Usage.CompletionTokens, res.FinishReason
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req *openai.ChatRequest, ci *callInfo) {
+	sink := newSSESink(w, s.opts.PingInterval)
+	res, err := s.chat.Stream(r.Context(), req, sink)
+	ci.bedrockRequestID, ci.finishReason = res.BedrockRequestID, res.FinishReason
+	if res.Model != "" {
+		ci.model = res.Model
+	}
+	if res.Usage != nil {
+		ci.inputTokens, ci.outputTokens = res.Usage.PromptTokens, res.Usage.CompletionTokens
+	}
+	switch {
+	case err == nil:
+		sink.done()
+	case !sink.opened:
+		writeError(w, asAPIError(err))
+	case r.Context().Err() != nil:
+		// The client is gone; there is nobody to tell.
+		noteError(w, asAPIError(err))
+	default:
+		e := asAPIError(err)
+		noteError(w, e)
+		sink.fail(e)
+	}
+}
+
+// asAPIError keeps OpenAI errors as they are; anything else is a gateway fault and must not leak internals.
+func asAPIError(err error) *openai.Error {
+	var e *openai.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return openai.Errorf(http.StatusInternalServerError, "server_error", "", "The gateway failed to complete this request.").WithCause(err)
+}
