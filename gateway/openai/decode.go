@@ -141,4 +141,6 @@ func (r *ChatRequest) MaxOutputTokens() *int {
 }
 
 // IncludeUsage reports whether the stream must end with a usage chunk.
-func (r *ChatRequest) IncludeUsage() bool { return r.StreamOptions != nil && r.StreamOptions.IncludeUsage }
+func (r *ChatRequest) IncludeUsage() bool {
+	return r.StreamOptions != nil && r.StreamOptions.IncludeUsage
+}

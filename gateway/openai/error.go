@@ -9,12 +9,12 @@ import (
 // Error is an OpenAI-shaped API error together with the HTTP status it is sent with. Handlers return it and the
 // server writes it as {"error":{…}} (or as one SSE event once a stream has started).
 type Error struct {
-	Status     int    `json:"-"`
-	Message    string `json:"message"`
-	Type       string `json:"type"`
+	Status     int     `json:"-"`
+	Message    string  `json:"message"`
+	Type       string  `json:"type"`
 	Param      *string `json:"param"`
 	Code       *string `json:"code"`
-	RetryAfter int    `json:"-"` // seconds; sent as Retry-After when > 0
+	RetryAfter int     `json:"-"` // seconds; sent as Retry-After when > 0
 	// Cause is the underlying error, kept for logs only; it is never sent to the client.
 	Cause error `json:"-"`
 }
