@@ -128,7 +128,7 @@ func profileJSON(p *profile) profileSummary {
 }
 
 // defaultProfilePage is smaller than Bedrock's so clients must paginate.
-const defaultProfilePage = 10
+const defaultProfilePage = 5
 
 func (e *Emulator) handleListInferenceProfiles(w http.ResponseWriter, r *http.Request, _ []byte, _ time.Time) {
 	q := r.URL.Query()

@@ -9,7 +9,7 @@
 //	POST /model/{modelId}/invoke            InvokeModel, embedding models only
 //	GET  /foundation-models                 ListFoundationModels (byProvider, byOutputModality, byInferenceType, byCustomizationType)
 //	GET  /foundation-models/{id}            GetFoundationModel
-//	GET  /inference-profiles                ListInferenceProfiles (type, maxResults, nextToken; default page 10, type SYSTEM_DEFINED)
+//	GET  /inference-profiles                ListInferenceProfiles (type, maxResults, nextToken; default page 5, type SYSTEM_DEFINED)
 //	GET  /inference-profiles/{id}           GetInferenceProfile
 //	GET  /_emulator/stats                   Stats as JSON (unsigned)
 //
