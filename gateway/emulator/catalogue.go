@@ -48,6 +48,7 @@ type model struct {
 	Reasoning        reasoningKind
 	TempTopPConflict bool // rejects temperature together with topP (Claude Sonnet 4.5)
 	ToolPreamble     bool // writes a short text block before tool calls (Claude does)
+	ToolResultStatus bool // accepts toolResult.status (only Claude does)
 
 	MaxOutputTokens     int // a larger inferenceConfig.maxTokens is a ValidationException
 	DefaultOutputTokens int // used when inferenceConfig.maxTokens is absent
@@ -72,14 +73,14 @@ var models = []model{
 		ID: "anthropic.claude-3-haiku-20240307-v1:0", Name: "Claude 3 Haiku", Provider: "Anthropic",
 		InputModalities: []string{"TEXT", "IMAGE"}, OutputModality: "TEXT",
 		OnDemand: true, Profiles: []string{"us", "eu", "apac"},
-		System: true, Tools: true, ToolsInStream: true, Documents: true, ToolPreamble: true,
+		System: true, Tools: true, ToolsInStream: true, Documents: true, ToolPreamble: true, ToolResultStatus: true,
 		MaxOutputTokens: 4096, DefaultOutputTokens: 4096, ProfileCreated: "2024-08-27T00:00:00Z",
 	},
 	{
 		ID: "anthropic.claude-3-7-sonnet-20250219-v1:0", Name: "Claude 3.7 Sonnet", Provider: "Anthropic",
 		InputModalities: []string{"TEXT", "IMAGE"}, OutputModality: "TEXT",
 		Profiles: []string{"us", "eu"},
-		System:   true, Tools: true, ToolsInStream: true, Documents: true, Caching: true, ToolPreamble: true,
+		System:   true, Tools: true, ToolsInStream: true, Documents: true, Caching: true, ToolPreamble: true, ToolResultStatus: true,
 		Reasoning:       reasoningSigned,
 		MaxOutputTokens: 64000, DefaultOutputTokens: 8192, ProfileCreated: "2025-02-24T00:00:00Z",
 	},
@@ -87,7 +88,7 @@ var models = []model{
 		ID: "anthropic.claude-sonnet-4-5-20250929-v1:0", Name: "Claude Sonnet 4.5", Provider: "Anthropic",
 		InputModalities: []string{"TEXT", "IMAGE"}, OutputModality: "TEXT",
 		Profiles: []string{"us", "eu", "global"},
-		System:   true, Tools: true, ToolsInStream: true, Documents: true, Caching: true, ToolPreamble: true,
+		System:   true, Tools: true, ToolsInStream: true, Documents: true, Caching: true, ToolPreamble: true, ToolResultStatus: true,
 		StructuredOutput: true, Reasoning: reasoningSigned, TempTopPConflict: true,
 		MaxOutputTokens: 64000, DefaultOutputTokens: 8192, ProfileCreated: "2025-09-29T00:00:00Z",
 	},

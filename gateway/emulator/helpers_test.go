@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
+	"go.uber.org/goleak"
 )
 
 // One server for the package's tests: starting one per test would work
@@ -28,6 +30,12 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	_ = shared.Close()
+	// Close must leave no server or client goroutine behind: the gateway's
+	// own tests run goleak with the emulator in-process.
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	os.Exit(code)
 }
 

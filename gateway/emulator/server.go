@@ -20,12 +20,13 @@ type Server struct {
 	URL      string // http://127.0.0.1:PORT
 	Emulator *Emulator
 
-	region string
-	srv    *http.Server
-	ln     net.Listener
-	done   chan struct{}
-	inwg   sync.WaitGroup // in-flight handlers, so Close leaves no goroutine behind
-	once   sync.Once
+	region    string
+	transport *http.Transport // the client side of AWSConfig, closed with the server
+	srv       *http.Server
+	ln        net.Listener
+	done      chan struct{}
+	inwg      sync.WaitGroup // in-flight handlers, so Close leaves no goroutine behind
+	once      sync.Once
 }
 
 // Start listens on 127.0.0.1:0 and serves HTTP/1.1 and HTTP/2 over
@@ -43,7 +44,8 @@ func Start(cfg Config) (*Server, error) {
 // uses it to honour -addr).
 func Serve(ln net.Listener, cfg Config) *Server {
 	e := New(cfg)
-	s := &Server{URL: "http://" + ln.Addr().String(), Emulator: e, region: e.region, ln: ln, done: make(chan struct{})}
+	s := &Server{URL: "http://" + ln.Addr().String(), Emulator: e, region: e.region, ln: ln, done: make(chan struct{}),
+		transport: newLoopbackTransport()}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
@@ -71,6 +73,7 @@ func (s *Server) Close() error {
 	s.once.Do(func() {
 		err = s.srv.Close()
 		<-s.done
+		s.transport.CloseIdleConnections()
 		waited := make(chan struct{})
 		go func() { s.inwg.Wait(); close(waited) }()
 		select {
@@ -111,18 +114,19 @@ func (s *Server) AWSConfig() aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider(DefaultAccessKeyID, DefaultSecretAccessKey, ""),
 		BaseEndpoint: aws.String(s.URL),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-		HTTPClient:   &http.Client{Transport: bufferingTransport{next: loopbackTransport}},
+		HTTPClient:   &http.Client{Transport: bufferingTransport{next: s.transport}},
 	}
 }
 
-// loopbackTransport keeps enough idle connections for parallel tests and
-// benchmarks against one host.
-var loopbackTransport = func() http.RoundTripper {
+// newLoopbackTransport keeps enough idle connections for parallel tests
+// and benchmarks against one host. Each Server has its own, so Close can
+// drop its idle connections and leave no client goroutine behind (goleak).
+func newLoopbackTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 256
 	return t
-}()
+}
 
 // bufferingTransport reads the request body into memory and gives net/http
 // a fresh reader it owns (see AWSConfig).

@@ -224,6 +224,9 @@ func (t *turn) checkBlock(e *Emulator, b *contentBlock, role, at string) *apiErr
 		if role != "user" {
 			return validation("The toolResult content block at " + at + " is only allowed in a user message.")
 		}
+		if b.ToolResult.Status != "" && !m.ToolResultStatus {
+			return validation("This model doesn't support the status field. Remove status and try again.")
+		}
 		for k, c := range b.ToolResult.Content {
 			if c.Image != nil {
 				if !m.acceptsImages() {

@@ -120,6 +120,11 @@ func TestValidationErrors(t *testing.T) {
 		{name: "cachePoint unsupported", in: bedrockruntime.ConverseInput{Messages: []types.Message{{Role: types.ConversationRoleUser,
 			Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "a"}, cache}}}},
 			want: "This model doesn't support the cachePoint content block"},
+		{name: "toolResult status on a model without it", in: bedrockruntime.ConverseInput{ModelId: aws.String(novaLite), ToolConfig: tools,
+			Messages: []types.Message{userText("a"), toolUseMsg("t1"), {Role: types.ConversationRoleUser, Content: []types.ContentBlock{
+				&types.ContentBlockMemberToolResult{Value: types.ToolResultBlock{ToolUseId: aws.String("t1"), Status: types.ToolResultStatusError,
+					Content: []types.ToolResultContentBlock{&types.ToolResultContentBlockMemberText{Value: "boom"}}}}}}}},
+			want: "This model doesn't support the status field. Remove status and try again."},
 		{name: "structured output unsupported", in: bedrockruntime.ConverseInput{ModelId: aws.String(novaLite), OutputConfig: outputSchema(`{"type":"object"}`)},
 			want: "This model doesn't support structured output"},
 		{name: "invalid output schema", in: bedrockruntime.ConverseInput{ModelId: aws.String(sonnet45), OutputConfig: outputSchema(`{"type":`)},
@@ -154,7 +159,6 @@ func outputSchema(s string) *types.OutputConfig {
 	return &types.OutputConfig{TextFormat: &types.OutputFormat{Type: types.OutputFormatTypeJsonSchema,
 		Structure: &types.OutputFormatStructureMemberJsonSchema{Value: types.JsonSchemaDefinition{Schema: aws.String(s), Name: aws.String("x")}}}}
 }
-
 
 func TestAcceptedInputs(t *testing.T) {
 	// Images, documents and an image-only turn on a vision model.
