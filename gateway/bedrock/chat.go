@@ -8,6 +8,8 @@ import (
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	"github.com/openwebui-bedrock/gateway/openai"
 )
@@ -90,6 +92,14 @@ func (s *Service) Complete(ctx context.Context, req *openai.ChatRequest) (*opena
 	return resp, res, nil
 }
 
+// ownEventStreamCodec gives one ConverseStream call its own protocol instance. The SDK's client shares a single
+// event-stream codec, whose decoder and payload buffer are per-client state, among all concurrent streams
+// (smithy-go v1.28.x internal/eventstream.Codec): under concurrency, frames of different users' streams are decoded
+// into the same buffer. `go test -race` flags it and TestConcurrentStreams checks every stream's text is its own.
+func ownEventStreamCodec(o *bedrockruntime.Options) {
+	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
+}
+
 // ChunkSink receives a stream. Open is called once Bedrock has accepted the request, before the first chunk, so that
 // errors up to that point can still be sent as a plain HTTP error with the right status. Ping is called after
 // PingEvery of silence (a keep-alive for proxies and clients with idle timeouts).
@@ -110,7 +120,7 @@ func (s *Service) Stream(ctx context.Context, req *openai.ChatRequest, sink Chun
 	res.Model = m.ID
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out, err := s.Runtime.ConverseStream(ctx, StreamInput(in))
+	out, err := s.Runtime.ConverseStream(ctx, StreamInput(in), ownEventStreamCodec)
 	if err != nil {
 		res.BedrockRequestID = RequestID(err)
 		return res, MapError(err)

@@ -14,10 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	bedrockctl "github.com/aws/aws-sdk-go-v2/service/bedrock"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 
@@ -122,29 +119,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // awsConfig builds the SDK configuration: the default credential chain and region (with the SDK's standard
 // AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL_BEDROCK overrides), or an in-process emulator.
 func awsConfig(ctx context.Context, cfg config.Config, useEmulator bool) (aws.Config, func(), error) {
-	retryer := func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = cfg.MaxAttempts
-			o.MaxBackoff = 2 * time.Second
-			// The client-side retry quota would turn a burst of throttles into immediate failures for everyone.
-			o.RateLimiter = ratelimit.None
-		})
-	}
 	if useEmulator {
 		emu, err := emulator.Start(emulator.Config{Region: cfg.Region})
 		if err != nil {
 			return aws.Config{}, nil, fmt.Errorf("start the Bedrock emulator: %w", err)
 		}
-		return aws.Config{
-			Region:       cfg.Region,
-			Credentials:  credentials.NewStaticCredentialsProvider(emulator.DefaultAccessKeyID, emulator.DefaultSecretAccessKey, ""),
-			BaseEndpoint: aws.String(emu.URL),
-			HTTPClient:   bedrock.NewHTTPClient(),
-			Retryer:      retryer,
-		}, func() { emu.Close() }, nil
+		return bedrock.StaticConfig(cfg.Region, emu.URL, emulator.DefaultAccessKeyID, emulator.DefaultSecretAccessKey, cfg.MaxAttempts),
+			func() { emu.Close() }, nil
 	}
 	c, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region),
-		awsconfig.WithHTTPClient(bedrock.NewHTTPClient()), awsconfig.WithRetryer(retryer))
+		awsconfig.WithHTTPClient(bedrock.NewHTTPClient()), awsconfig.WithRetryer(bedrock.NewRetryer(cfg.MaxAttempts)))
 	if err != nil {
 		return aws.Config{}, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
