@@ -9,7 +9,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 )
 
 func TestParseDirectives(t *testing.T) {
@@ -132,9 +134,17 @@ func TestCapabilityTable(t *testing.T) {
 	}
 }
 
-// TestParallelStreams runs many streams over HTTP/1.1 at once: none may
-// end without messageStop (the loopback truncation gotcha).
+// TestParallelStreams runs many streams over HTTP/1.1 at once on one
+// client: none may end without messageStop (the loopback truncation
+// gotcha).
+//
+// smithy-go v1.28.9 shares one event-stream Codec per client protocol and
+// writes its fields on every decoded frame, so concurrent ConverseStreams
+// on one client are a data race under -race (benign in practice: the
+// buffer it resets is always nil). Giving each call its own protocol
+// instance, as below, avoids it.
 func TestParallelStreams(t *testing.T) {
+	perCall := func(o *bedrockruntime.Options) { o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService) }
 	c := runtimeClient(t)
 	const workers, each = 8, 25
 	var wg sync.WaitGroup
@@ -146,7 +156,7 @@ func TestParallelStreams(t *testing.T) {
 			defer wg.Done()
 			for range each {
 				out, err := c.ConverseStream(testCtx(t), &bedrockruntime.ConverseStreamInput{ModelId: aws.String(novaMic),
-					Messages: []types.Message{userText("parallel [[emulate:words=12]]")}})
+					Messages: []types.Message{userText("parallel [[emulate:words=12]]")}}, perCall)
 				ok := err == nil
 				if ok {
 					r := drain(out.GetStream())
