@@ -3,23 +3,25 @@ package bedrock
 import (
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
-// bufferingTransport hands net/http a request body the SDK cannot close under it.
+// bufferingClient hands net/http a request body the SDK cannot close under it.
 //
 // The SDK closes the request body as soon as response headers arrive. For ConverseStream, Bedrock (and the
 // emulator) may answer before net/http has finished copying the body, and net/http then sees the closed body and
 // tears the connection down, truncating the stream mid-way (aws-sdk-go-v2 #2737). Request bodies are small JSON
 // documents already in memory, so buffering them is cheap and also lets net/http replay them on a retried
 // connection.
-type bufferingTransport struct{ next http.RoundTripper }
+type bufferingClient struct{ next aws.HTTPClient }
 
-func (t bufferingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (c bufferingClient) Do(req *http.Request) (*http.Response, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return t.next.RoundTrip(req)
+		return c.next.Do(req)
 	}
 	body, err := io.ReadAll(req.Body)
 	req.Body.Close()
@@ -30,22 +32,30 @@ func (t bufferingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	r2.ContentLength = int64(len(body))
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	return t.next.RoundTrip(r2)
+	return c.next.Do(r2)
 }
 
-// NewHTTPClient is the HTTP client the gateway gives the SDK: request bodies buffered (see bufferingTransport) and
-// a connection pool sized for many concurrent streams instead of net/http's 2 idle connections per host, which
-// would make every burst of streams dial anew.
-func NewHTTPClient() *http.Client {
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+// poolOptions size the connection pool for many concurrent streams instead of the SDK's 10 idle connections per
+// host, which would make every burst of streams dial (and TLS-handshake) anew.
+func poolOptions(tr *http.Transport) {
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 1024
+	tr.IdleConnTimeout = 90 * time.Second
+}
+
+// NewHTTPClient is the HTTP client the gateway gives the SDK.
+func NewHTTPClient() aws.HTTPClient {
+	return WrapHTTPClient(nil)
+}
+
+// WrapHTTPClient adapts the client the SDK's config loader built (which may carry AWS_CA_BUNDLE and proxy settings,
+// and must stay a BuildableClient for the loader to apply them) into the gateway's client.
+func WrapHTTPClient(c aws.HTTPClient) aws.HTTPClient {
+	if c == nil {
+		c = awshttp.NewBuildableClient()
 	}
-	return &http.Client{Transport: bufferingTransport{next: tr}}
+	if bc, ok := c.(*awshttp.BuildableClient); ok {
+		c = bc.WithTransportOptions(poolOptions)
+	}
+	return bufferingClient{next: c}
 }

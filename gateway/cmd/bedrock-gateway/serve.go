@@ -127,11 +127,11 @@ func awsConfig(ctx context.Context, cfg config.Config, useEmulator bool) (aws.Co
 		return bedrock.StaticConfig(cfg.Region, emu.URL, emulator.DefaultAccessKeyID, emulator.DefaultSecretAccessKey, cfg.MaxAttempts),
 			func() { emu.Close() }, nil
 	}
-	c, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region),
-		awsconfig.WithHTTPClient(bedrock.NewHTTPClient()), awsconfig.WithRetryer(bedrock.NewRetryer(cfg.MaxAttempts)))
+	c, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region), awsconfig.WithRetryer(bedrock.NewRetryer(cfg.MaxAttempts)))
 	if err != nil {
 		return aws.Config{}, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	c.HTTPClient = bedrock.WrapHTTPClient(c.HTTPClient)
 	return c, func() {}, nil
 }
 
