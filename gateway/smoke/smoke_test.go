@@ -20,7 +20,7 @@ import (
 
 const (
 	testKey            = "smoke-test-key-0123456789"
-	testEmbeddingModel = "amazon.titan-embed-text-v2:0"
+	testEmbeddingModel = "cohere.embed-multilingual-v3" // the deployment default (DEFAULT_EMBEDDING_MODEL)
 )
 
 var gw struct {
