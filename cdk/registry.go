@@ -62,7 +62,7 @@ func newRepository(scope constructs.Construct, id, name string, adopt bool) awse
 		// Created outside this stack (the seed's Terraform): referenced by name, never modified or deleted here.
 		return awsecr.Repository_FromRepositoryName(scope, jsii.String(id), jsii.String(name))
 	}
-	return awsecr.NewRepository(scope, jsii.String(id), &awsecr.RepositoryProps{
+	repo := awsecr.NewRepository(scope, jsii.String(id), &awsecr.RepositoryProps{
 		RepositoryName:  jsii.String(name),
 		ImageScanOnPush: jsii.Bool(true),
 		Encryption:      awsecr.RepositoryEncryption_AES_256(),
@@ -85,6 +85,10 @@ func newRepository(scope constructs.Construct, id, name string, adopt bool) awse
 		// Images outlive the stack: deleting the registry stack must not break a running application.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// AES256 is ECR's default and CDK leaves it implicit; state it so the template shows the encryption.
+	repo.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(
+		jsii.String("EncryptionConfiguration.EncryptionType"), jsii.String("AES256"))
+	return repo
 }
 
 // GitHubAccessProps configures GitHub Actions' access.
