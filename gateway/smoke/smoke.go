@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,7 +35,9 @@ type Options struct {
 	// URL is the API base including the route prefix, e.g. http://localhost:8080/api/v1. A bare origin such as
 	// http://localhost:8080 (empty path or "/") gets DefaultPrefix appended. /health is probed at the URL's origin.
 	URL string
-	// Key is the gateway API key, sent as "Authorization: Bearer <Key>".
+	// Key is the gateway API key, sent as "Authorization: Bearer <Key>". Empty means the API_KEY environment
+	// variable: a one-off ECS task of the gateway's own task definition has it injected from Secrets Manager, so
+	// it can smoke-test the private service without the key ever appearing on a command line.
 	Key string
 	// Model is the chat model to prompt. Empty means the first chat model that /models lists (ids containing
 	// "embed" are skipped).
@@ -86,7 +89,10 @@ func Check(ctx context.Context, opts Options) ([]Result, error) {
 		return []Result{{Check: "url", Status: Fail, Detail: err.Error()}}, err
 	}
 	if opts.Key == "" {
-		err := errors.New("no API key given (--key)")
+		opts.Key = os.Getenv("API_KEY")
+	}
+	if opts.Key == "" {
+		err := errors.New("no API key given (--key, or API_KEY in the environment)")
 		return []Result{{Check: "key", Status: Fail, Detail: err.Error()}}, err
 	}
 	r := &runner{

