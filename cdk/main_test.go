@@ -67,6 +67,7 @@ var combos = map[string]map[string]any{
 
 // synthesized is one combination's app: both stacks, their assertion templates and parsed JSON.
 type synthesized struct {
+	name     string
 	stacks   *Stacks
 	reg, app assertions.Template
 	regJSON  map[string]any
@@ -92,7 +93,7 @@ func synth(t *testing.T, name string) *synthesized {
 		if err != nil {
 			t.Fatalf("combination %q: %v", name, err)
 		}
-		s = &synthesized{stacks: stacks}
+		s = &synthesized{name: name, stacks: stacks}
 		s.reg = assertions.Template_FromStack(stacks.Registry, nil)
 		s.app = assertions.Template_FromStack(stacks.Application, nil)
 		s.regJSON = toMap(t, s.reg)

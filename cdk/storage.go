@@ -52,6 +52,20 @@ func NewStorage(scope constructs.Construct, id string, props *StorageProps) *Sto
 		// Users' chats, uploads and settings survive a stack deletion.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// The file-system policy has no Allow: anonymous (non-IAM) NFS clients get nothing, and a client mounts only if
+	// its own IAM role allows it (the Open WebUI task role, only through the access point). TLS is mandatory. It
+	// replaces the policy CDK would add, which lets every IAM principal write through a mount target.
+	fs.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(jsii.String("FileSystemPolicy"), map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Sid":       "DenyUnencryptedTransport",
+			"Effect":    "Deny",
+			"Principal": map[string]any{"AWS": "*"},
+			"Action":    "*",
+			"Resource":  "*",
+			"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+		}},
+	})
 	ap := fs.AddAccessPoint(jsii.String("WebUIData"), &awsefs.AccessPointOptions{
 		Path: jsii.String("/open-webui"),
 		CreateAcl: &awsefs.Acl{
