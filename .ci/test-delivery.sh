@@ -123,7 +123,8 @@ version="ci-$(git rev-parse --short=12 HEAD 2>/dev/null || echo nogit)"
 echo "CGO_ENABLED=$cgo GOWORK=off go build $build_flags -ldflags \"$ldflags -X main.version=$version\""
 read -ra build_args <<<"$build_flags"
 for arch in amd64 arm64; do
-	(cd gateway && CGO_ENABLED=$cgo GOOS=linux GOARCH=$arch GOWORK=off \
+	# GOFLAGS is cleared because the image build has none.
+	(cd gateway && CGO_ENABLED=$cgo GOOS=linux GOARCH=$arch GOWORK=off GOFLAGS="" \
 		go build "${build_args[@]}" -ldflags "$ldflags -X main.version=$version" \
 		-o "$work/$arch/bedrock-gateway" ./cmd/bedrock-gateway)
 	bin="$work/$arch/bedrock-gateway"
