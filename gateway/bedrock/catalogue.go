@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -35,6 +36,7 @@ type Model struct {
 	Kind        Kind
 	BaseModelID string // the foundation model behind it
 	Images      bool   // accepts image input
+	Caps        Caps
 	// Aliases are further ids that resolve to this model (ARNs) without being listed.
 	Aliases []string
 }
@@ -47,8 +49,13 @@ type ControlAPI interface {
 
 // CatalogueOptions mirror the reference gateway's switches.
 type CatalogueOptions struct {
-	CrossRegion bool // list system-defined (cross-region) inference profiles
+	CrossRegion bool // list system-defined (cross-region) inference profiles; route profile-only base ids to them
 	AppProfiles bool // list application inference profiles
+	// Allow, when not empty, restricts what is listed and invocable to models whose id or foundation model id
+	// matches one of these globs (MODEL_ALLOWLIST).
+	Allow []string
+	// Aliases add names: alias → the id of a catalogue model (MODEL_ALIASES).
+	Aliases map[string]string
 }
 
 // Catalogue is the model list, held in memory and swapped atomically on refresh so that requests never wait on AWS
@@ -151,7 +158,7 @@ func (c *Catalogue) Refresh(ctx context.Context) error {
 			profiles = append(profiles, page.InferenceProfileSummaries...)
 		}
 	}
-	models := BuildCatalogue(fms.ModelSummaries, profiles)
+	models := BuildCatalogue(fms.ModelSummaries, profiles, c.opts)
 	if len(models) == 0 {
 		return errors.New("Bedrock listed no usable models")
 	}
@@ -191,7 +198,27 @@ func (c *Catalogue) publish(models []Model, at time.Time) {
 //   - system-defined inference profiles whose model is an ACTIVE/LEGACY text model (this is how profile-only models
 //     such as Claude Sonnet 4.5 become usable);
 //   - application inference profiles, listed under their readable name (invocable by ARN as well).
-func BuildCatalogue(fms []ctltypes.FoundationModelSummary, profiles []ctltypes.InferenceProfileSummary) []Model {
+//
+// Then: with cross-region inference on, the base id of a profile-only model resolves to its profile (the region's
+// geography first, global otherwise) instead of failing on demand; the allow-list filters; aliases are added.
+func BuildCatalogue(fms []ctltypes.FoundationModelSummary, profiles []ctltypes.InferenceProfileSummary, opts CatalogueOptions) []Model {
+	out := listModels(fms, profiles)
+	if opts.CrossRegion {
+		routeProfileOnly(out, fms)
+	}
+	if len(opts.Allow) > 0 {
+		kept := out[:0]
+		for _, m := range out {
+			if allowed(opts.Allow, m) {
+				kept = append(kept, m)
+			}
+		}
+		out = kept
+	}
+	return addAliases(out, opts.Aliases)
+}
+
+func listModels(fms []ctltypes.FoundationModelSummary, profiles []ctltypes.InferenceProfileSummary) []Model {
 	base := make(map[string]ctltypes.FoundationModelSummary, len(fms))
 	var out []Model
 	for _, fm := range fms {
@@ -209,7 +236,7 @@ func BuildCatalogue(fms []ctltypes.FoundationModelSummary, profiles []ctltypes.I
 		}
 		out = append(out, Model{ID: id, InvokeID: id, Name: aws.ToString(fm.ModelName), Provider: provider(fm),
 			Kind: kind, BaseModelID: id, Images: slices.Contains(fm.InputModalities, ctltypes.ModelModalityImage),
-			Aliases: nonEmpty(aws.ToString(fm.ModelArn))})
+			Caps: CapsFor(id), Aliases: nonEmpty(aws.ToString(fm.ModelArn))})
 	}
 	for _, p := range profiles {
 		if p.Status != ctltypes.InferenceProfileStatusActive || len(p.Models) == 0 {
@@ -224,7 +251,7 @@ func BuildCatalogue(fms []ctltypes.FoundationModelSummary, profiles []ctltypes.I
 			continue
 		}
 		m := Model{Name: aws.ToString(p.InferenceProfileName), Provider: provider(fm), Kind: KindChat, BaseModelID: baseID,
-			Images: slices.Contains(fm.InputModalities, ctltypes.ModelModalityImage)}
+			Images: slices.Contains(fm.InputModalities, ctltypes.ModelModalityImage), Caps: CapsFor(baseID)}
 		if p.Type == ctltypes.InferenceProfileTypeApplication {
 			// Application profiles are only invocable by ARN and known to people by their name.
 			m.ID, m.InvokeID = aws.ToString(p.InferenceProfileName), aws.ToString(p.InferenceProfileArn)
@@ -236,6 +263,68 @@ func BuildCatalogue(fms []ctltypes.FoundationModelSummary, profiles []ctltypes.I
 		out = append(out, m)
 	}
 	return out
+}
+
+// routeProfileOnly makes the base id (and foundation-model ARN) of each model that is only invocable through an
+// inference profile an alias of that profile, preferring the region's geography over global.
+func routeProfileOnly(models []Model, fms []ctltypes.FoundationModelSummary) {
+	for _, fm := range fms {
+		id := aws.ToString(fm.ModelId)
+		if slices.Contains(fm.InferenceTypesSupported, ctltypes.InferenceTypeOnDemand) {
+			continue
+		}
+		best := -1
+		for i := range models {
+			m := &models[i]
+			if m.BaseModelID != id || m.InvokeID != m.ID || strings.HasPrefix(m.InvokeID, "arn:") {
+				continue // not a system-defined profile of this model
+			}
+			if best < 0 || strings.HasPrefix(models[best].ID, "global.") {
+				best = i
+			}
+		}
+		if best >= 0 {
+			models[best].Aliases = append(models[best].Aliases, id)
+			if arn := aws.ToString(fm.ModelArn); arn != "" {
+				models[best].Aliases = append(models[best].Aliases, arn)
+			}
+		}
+	}
+}
+
+func allowed(globs []string, m Model) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, m.ID); ok {
+			return true
+		}
+		if ok, _ := path.Match(g, m.BaseModelID); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// addAliases appends one listed entry per alias, a copy of its target under the alias's name. Aliases whose target
+// is not in the (filtered) catalogue are skipped: an alias must not widen the allow-list.
+func addAliases(models []Model, aliases map[string]string) []Model {
+	names := make([]string, 0, len(aliases))
+	for a := range aliases {
+		names = append(names, a)
+	}
+	slices.Sort(names)
+	n := len(models)
+	for _, alias := range names {
+		target := aliases[alias]
+		for i := 0; i < n; i++ {
+			if models[i].ID == target || slices.Contains(models[i].Aliases, target) {
+				m := models[i]
+				m.ID, m.Aliases = alias, nil
+				models = append(models, m)
+				break
+			}
+		}
+	}
+	return models
 }
 
 func nonEmpty(s string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -21,11 +22,18 @@ type RuntimeAPI interface {
 	InvokeModel(context.Context, *bedrockruntime.InvokeModelInput, ...func(*bedrockruntime.Options)) (*bedrockruntime.InvokeModelOutput, error)
 }
 
+// ImageFetcher downloads http(s) image URLs (SSRF-safe in production: package imagefetch).
+type ImageFetcher interface {
+	Fetch(ctx context.Context, url string) (data []byte, format string, err error)
+}
+
 // Service answers OpenAI chat requests from Bedrock.
 type Service struct {
 	Runtime      RuntimeAPI
 	Catalogue    *Catalogue
 	DefaultModel string
+	Options      TranslateOptions
+	Images       ImageFetcher // nil: http(s) image URLs are refused
 }
 
 // Result describes a finished call, for access logs and metrics.
@@ -56,35 +64,73 @@ func (s *Service) Resolve(name string, kind Kind) (*Model, *openai.Error) {
 	return m, nil
 }
 
-func (s *Service) prepare(req *openai.ChatRequest) (*Model, *bedrockruntime.ConverseInput, *openai.Error) {
+func (s *Service) prepare(ctx context.Context, req *openai.ChatRequest) (*Call, *openai.Error) {
 	if err := req.Validate(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m, err := s.Resolve(req.Model, KindChat)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	in, err := BuildConverse(req, m)
-	if err != nil {
-		return nil, nil, err
+	opts := s.Options
+	if urls := ImageURLs(req); len(urls) > 0 && m.Images {
+		if opts.Images, err = s.fetchImages(ctx, urls); err != nil {
+			return nil, err
+		}
 	}
-	return m, in, nil
+	return BuildConverse(req, m, opts)
+}
+
+// fetchImages downloads a request's image URLs concurrently.
+func (s *Service) fetchImages(ctx context.Context, urls []string) (map[string]Image, *openai.Error) {
+	if s.Images == nil {
+		return nil, openai.BadRequest("Image URLs are not enabled on this gateway; send images as data: URLs.").WithParam("messages")
+	}
+	out := make(map[string]Image, len(urls))
+	errs := make([]error, len(urls))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data, format, err := s.Images.Fetch(ctx, u)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			mu.Lock()
+			out[u] = Image{Data: data, Format: format}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, openai.BadRequest("Could not use the image at %s: %v", urls[i], err).WithParam("messages").WithCause(err)
+		}
+	}
+	return out, nil
 }
 
 // Complete answers a non-streaming request.
 func (s *Service) Complete(ctx context.Context, req *openai.ChatRequest) (*openai.ChatCompletion, Result, error) {
-	m, in, oerr := s.prepare(req)
+	call, oerr := s.prepare(ctx, req)
 	if oerr != nil {
 		return nil, Result{}, oerr
 	}
-	res := Result{Model: m.ID}
-	out, err := s.Runtime.Converse(ctx, in)
+	return s.converse(ctx, req, call)
+}
+
+func (s *Service) converse(ctx context.Context, req *openai.ChatRequest, call *Call) (*openai.ChatCompletion, Result, error) {
+	res := Result{Model: call.Model.ID}
+	out, err := s.Runtime.Converse(ctx, call.Input)
 	if err != nil {
 		res.BedrockRequestID = RequestID(err)
 		return nil, res, MapError(err)
 	}
 	res.BedrockRequestID, _ = awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
-	resp, oerr := ToCompletion(out, NewCompletionID(), req.Model, time.Now().Unix())
+	resp, oerr := ToCompletion(out, call, NewCompletionID(), req.Model, time.Now().Unix())
 	if oerr != nil {
 		return nil, res, oerr
 	}
@@ -114,14 +160,17 @@ type ChunkSink interface {
 // Stream answers a streaming request. An error returned before sink.Open was called is an ordinary HTTP error;
 // after that, the caller sends it as an error event. Cancelling ctx (the client went away) closes the Bedrock stream.
 func (s *Service) Stream(ctx context.Context, req *openai.ChatRequest, sink ChunkSink) (res Result, _ error) {
-	m, in, oerr := s.prepare(req)
+	call, oerr := s.prepare(ctx, req)
 	if oerr != nil {
 		return res, oerr
 	}
-	res.Model = m.ID
+	if call.streamViaConverse {
+		return s.streamFromConverse(ctx, req, call, sink)
+	}
+	res.Model = call.Model.ID
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out, err := s.Runtime.ConverseStream(ctx, StreamInput(in), ownEventStreamCodec)
+	out, err := s.Runtime.ConverseStream(ctx, StreamInput(call.Input), ownEventStreamCodec)
 	if err != nil {
 		res.BedrockRequestID = RequestID(err)
 		return res, MapError(err)
@@ -132,7 +181,7 @@ func (s *Service) Stream(ctx context.Context, req *openai.ChatRequest, sink Chun
 	if err := sink.Open(); err != nil {
 		return res, err
 	}
-	tr := &StreamTranslator{ID: NewCompletionID(), Model: req.Model, Created: time.Now().Unix(), IncludeUsage: req.IncludeUsage()}
+	tr := &StreamTranslator{ID: NewCompletionID(), Model: req.Model, Created: time.Now().Unix(), IncludeUsage: req.IncludeUsage(), Call: call}
 	defer func() { res.Usage, res.FinishReason = tr.Usage(), tr.FinishReasonSent() }()
 
 	ping := time.NewTimer(sink.PingEvery())
@@ -163,4 +212,58 @@ func (s *Service) Stream(ctx context.Context, req *openai.ChatRequest, sink Chun
 			return res, MapError(ctx.Err())
 		}
 	}
+}
+
+// streamFromConverse serves a stream for a model that cannot stream with tools (Llama on Bedrock): one Converse
+// call, then the answer as a well-formed chunk sequence, so the client's streaming code path still works.
+func (s *Service) streamFromConverse(ctx context.Context, req *openai.ChatRequest, call *Call, sink ChunkSink) (Result, error) {
+	resp, res, err := s.converse(ctx, req, call)
+	if err != nil {
+		return res, err
+	}
+	if err := sink.Open(); err != nil {
+		return res, err
+	}
+	for _, c := range CompletionChunks(resp, req.IncludeUsage()) {
+		if err := sink.Send(c); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// CompletionChunks renders a finished completion as the chunks a stream of it would have carried.
+func CompletionChunks(resp *openai.ChatCompletion, includeUsage bool) []*openai.ChatCompletionChunk {
+	ch := resp.Choices[0]
+	mk := func(d openai.Delta, finish *string) *openai.ChatCompletionChunk {
+		return &openai.ChatCompletionChunk{ID: resp.ID, Object: "chat.completion.chunk", Created: resp.Created, Model: resp.Model,
+			Choices: []openai.ChunkChoice{{Index: 0, Delta: d, FinishReason: finish}}}
+	}
+	empty := ""
+	out := []*openai.ChatCompletionChunk{mk(openai.Delta{Role: "assistant", Content: &empty}, nil)}
+	if r := ch.Message.ReasoningContent; r != "" {
+		splitText(r, func(s string) error { out = append(out, mk(openai.Delta{ReasoningContent: &s}, nil)); return nil })
+	}
+	if len(ch.Message.ThinkingBlocks) > 0 {
+		out = append(out, mk(openai.Delta{ThinkingBlocks: ch.Message.ThinkingBlocks}, nil))
+	}
+	if c := ch.Message.Content; c != nil && *c != "" {
+		splitText(*c, func(s string) error { out = append(out, mk(openai.Delta{Content: &s}, nil)); return nil })
+	}
+	for i, tc := range ch.Message.ToolCalls {
+		idx := i
+		out = append(out, mk(openai.Delta{ToolCalls: []openai.ToolCall{{Index: &idx, ID: tc.ID, Type: "function",
+			Function: openai.FunctionCall{Name: tc.Function.Name, Arguments: ""}}}}, nil))
+		splitText(tc.Function.Arguments, func(s string) error {
+			out = append(out, mk(openai.Delta{ToolCalls: []openai.ToolCall{{Index: &idx, Function: openai.FunctionCall{Arguments: s}}}}, nil))
+			return nil
+		})
+	}
+	finish := ch.FinishReason
+	out = append(out, mk(openai.Delta{}, &finish))
+	if includeUsage {
+		out = append(out, &openai.ChatCompletionChunk{ID: resp.ID, Object: "chat.completion.chunk", Created: resp.Created,
+			Model: resp.Model, Choices: []openai.ChunkChoice{}, Usage: resp.Usage})
+	}
+	return out
 }

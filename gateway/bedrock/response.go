@@ -2,6 +2,7 @@ package bedrock
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,10 +41,12 @@ func malformed(r types.StopReason) *openai.Error {
 }
 
 // ToUsage converts Bedrock token usage. OpenAI's prompt_tokens includes cached tokens; Bedrock's inputTokens does
-// not, so the cache reads and writes are added back in.
-func ToUsage(u *types.TokenUsage) *openai.Usage {
+// not, so the cache reads and writes are added back in. reasoningChars is the length of the reasoning text: Bedrock
+// counts reasoning inside outputTokens without breaking it out, so reasoning_tokens is an estimate at four
+// characters per token, capped at the output tokens.
+func ToUsage(u *types.TokenUsage, reasoningChars int) *openai.Usage {
 	if u == nil {
-		return &openai.Usage{PromptTokensDetails: &openai.PromptTokensDetails{}, CompletionTokensDetails: &openai.CompletionTokensDetails{}}
+		u = &types.TokenUsage{}
 	}
 	read, write := int(aws.ToInt32(u.CacheReadInputTokens)), int(aws.ToInt32(u.CacheWriteInputTokens))
 	prompt := int(aws.ToInt32(u.InputTokens)) + read + write
@@ -51,13 +54,14 @@ func ToUsage(u *types.TokenUsage) *openai.Usage {
 	return &openai.Usage{
 		PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion,
 		PromptTokensDetails:     &openai.PromptTokensDetails{CachedTokens: read, CacheWriteTokens: write},
-		CompletionTokensDetails: &openai.CompletionTokensDetails{},
+		CompletionTokensDetails: &openai.CompletionTokensDetails{ReasoningTokens: min((reasoningChars+3)/4, completion)},
 	}
 }
 
 // ToCompletion converts a Converse response. All text blocks are kept in order (text written before a tool call is
-// part of the answer), tool calls keep their ids, reasoning goes to reasoning_content.
-func ToCompletion(out *bedrockruntime.ConverseOutput, id, model string, created int64) (*openai.ChatCompletion, *openai.Error) {
+// part of the answer), tool calls keep their ids and the client's tool names, reasoning goes where
+// REASONING_OUTPUT says, and a structured-output stand-in tool becomes the content.
+func ToCompletion(out *bedrockruntime.ConverseOutput, call *Call, id, model string, created int64) (*openai.ChatCompletion, *openai.Error) {
 	finish, ok := FinishReason(out.StopReason)
 	if !ok {
 		return nil, malformed(out.StopReason)
@@ -69,11 +73,20 @@ func ToCompletion(out *bedrockruntime.ConverseOutput, id, model string, created 
 		for _, block := range m.Value.Content {
 			switch b := block.(type) {
 			case *types.ContentBlockMemberText:
+				if call.structuredTool != "" {
+					continue // the answer is the tool's JSON; prose around a forced call is not part of it
+				}
 				text.WriteString(b.Value)
 				hasText = true
 			case *types.ContentBlockMemberReasoningContent:
-				if rt, ok := b.Value.(*types.ReasoningContentBlockMemberReasoningText); ok {
-					reasoning.WriteString(aws.ToString(rt.Value.Text))
+				switch r := b.Value.(type) {
+				case *types.ReasoningContentBlockMemberReasoningText:
+					reasoning.WriteString(aws.ToString(r.Value.Text))
+					if sig := aws.ToString(r.Value.Signature); sig != "" {
+						msg.ThinkingBlocks = append(msg.ThinkingBlocks, openai.ThinkingBlock{Type: "thinking", Thinking: aws.ToString(r.Value.Text), Signature: sig})
+					}
+				case *types.ReasoningContentBlockMemberRedactedContent:
+					msg.ThinkingBlocks = append(msg.ThinkingBlocks, openai.ThinkingBlock{Type: "redacted_thinking", Data: base64.StdEncoding.EncodeToString(r.Value)})
 				}
 			case *types.ContentBlockMemberToolUse:
 				args := "{}"
@@ -82,19 +95,38 @@ func ToCompletion(out *bedrockruntime.ConverseOutput, id, model string, created 
 						args = string(raw)
 					}
 				}
+				name := aws.ToString(b.Value.Name)
+				if call.structuredTool != "" && name == call.structuredTool {
+					text.WriteString(args)
+					hasText = true
+					continue
+				}
 				msg.ToolCalls = append(msg.ToolCalls, openai.ToolCall{ID: aws.ToString(b.Value.ToolUseId), Type: "function",
-					Function: openai.FunctionCall{Name: aws.ToString(b.Value.Name), Arguments: args}})
+					Function: openai.FunctionCall{Name: call.ClientToolName(name), Arguments: args}})
 			}
 		}
 	}
-	if hasText || len(msg.ToolCalls) == 0 {
-		s := text.String()
-		msg.Content = &s
+	if call.structuredTool != "" && finish == openai.FinishToolCalls && len(msg.ToolCalls) == 0 {
+		finish = openai.FinishStop
 	}
-	msg.ReasoningContent = reasoning.String()
+	content := text.String()
+	switch call.reasoning {
+	case ReasoningField:
+		msg.ReasoningContent = reasoning.String()
+	case ReasoningThinkTags:
+		if reasoning.Len() > 0 {
+			content = "<think>" + reasoning.String() + "</think>\n\n" + content
+			hasText = true
+		}
+	case ReasoningOmit:
+		msg.ThinkingBlocks = nil
+	}
+	if hasText || len(msg.ToolCalls) == 0 {
+		msg.Content = &content
+	}
 	return &openai.ChatCompletion{
 		ID: id, Object: "chat.completion", Created: created, Model: model,
 		Choices: []openai.Choice{{Index: 0, Message: msg, FinishReason: finish}},
-		Usage:   ToUsage(out.Usage),
+		Usage:   ToUsage(out.Usage, reasoning.Len()),
 	}, nil
 }

@@ -2,6 +2,7 @@ package bedrock
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,7 +43,8 @@ func TestToCompletionGolden(t *testing.T) {
 		name: "reasoning then text; stop sequence is stop",
 		out: msg(types.StopReasonStopSequence, &types.ContentBlockMemberReasoningContent{Value: &types.ReasoningContentBlockMemberReasoningText{
 			Value: types.ReasoningTextBlock{Text: aws.String("thinking"), Signature: aws.String("s")}}}, text("A"), text("B")),
-		want: `{"id":"id","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"AB","reasoning_content":"thinking"},"finish_reason":"stop","logprobs":null}],` + usage + `}`,
+		want: `{"id":"id","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"AB","reasoning_content":"thinking",
+			"thinking_blocks":[{"type":"thinking","thinking":"thinking","signature":"s"}]},"finish_reason":"stop","logprobs":null}],` + strings.Replace(usage, `"reasoning_tokens":0`, `"reasoning_tokens":2`, 1) + `}`,
 	}, {
 		name: "max tokens is length",
 		out:  msg(types.StopReasonMaxTokens, text("cut")),
@@ -50,7 +52,7 @@ func TestToCompletionGolden(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ToCompletion(tc.out, "id", "m", 1)
+			got, err := ToCompletion(tc.out, &Call{}, "id", "m", 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +62,7 @@ func TestToCompletionGolden(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ToCompletion(msg(types.StopReasonMalformedModelOutput, text("x")), "id", "m", 1); err == nil || err.Status != 502 {
+	if _, err := ToCompletion(msg(types.StopReasonMalformedModelOutput, text("x")), &Call{}, "id", "m", 1); err == nil || err.Status != 502 {
 		t.Errorf("malformed output: want a 502, got %v", err)
 	}
 }
@@ -75,5 +77,22 @@ func TestFinishReasonTable(t *testing.T) {
 		if got, ok := FinishReason(in); !ok || got != want {
 			t.Errorf("%s → %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestToCompletionStructuredAndThinkTags(t *testing.T) {
+	out := &bedrockruntime.ConverseOutput{StopReason: types.StopReasonToolUse, Output: &types.ConverseOutputMemberMessage{Value: types.Message{
+		Content: []types.ContentBlock{&types.ContentBlockMemberToolUse{Value: types.ToolUseBlock{ToolUseId: aws.String("t"), Name: aws.String("person"),
+			Input: document.NewLazyDocument(map[string]any{"name": "Ada"})}}}}}}
+	got, err := ToCompletion(out, &Call{structuredTool: "person"}, "id", "m", 1)
+	if err != nil || *got.Choices[0].Message.Content != `{"name":"Ada"}` || got.Choices[0].FinishReason != "stop" || len(got.Choices[0].Message.ToolCalls) != 0 {
+		t.Fatalf("structured output: %+v %v", got.Choices[0], err)
+	}
+	out = &bedrockruntime.ConverseOutput{StopReason: types.StopReasonEndTurn, Output: &types.ConverseOutputMemberMessage{Value: types.Message{
+		Content: []types.ContentBlock{&types.ContentBlockMemberReasoningContent{Value: &types.ReasoningContentBlockMemberReasoningText{
+			Value: types.ReasoningTextBlock{Text: aws.String("hmm")}}}, &types.ContentBlockMemberText{Value: "42"}}}}}
+	got, _ = ToCompletion(out, &Call{reasoning: ReasoningThinkTags}, "id", "m", 1)
+	if *got.Choices[0].Message.Content != "<think>hmm</think>\n\n42" || got.Choices[0].Message.ReasoningContent != "" {
+		t.Fatalf("think tags: %+v", got.Choices[0].Message)
 	}
 }

@@ -59,18 +59,25 @@ func evMeta(in, out, cacheRead int32) types.ConverseStreamOutput {
 // runStream feeds events to a translator and returns every chunk as a compact JSON line (without the constant
 // id/object/created/model fields, which are checked separately) plus End's error.
 func runStream(t *testing.T, includeUsage bool, events ...types.ConverseStreamOutput) ([]string, error) {
+	return runStreamCall(t, includeUsage, nil, events...)
+}
+
+func runStreamCall(t *testing.T, includeUsage bool, call *Call, events ...types.ConverseStreamOutput) ([]string, error) {
 	t.Helper()
-	tr := &StreamTranslator{ID: "chatcmpl-1", Model: "m", Created: 42, IncludeUsage: includeUsage}
+	tr := &StreamTranslator{ID: "chatcmpl-1", Model: "m", Created: 42, IncludeUsage: includeUsage, Call: call}
 	var lines []string
 	emit := func(c *openai.ChatCompletionChunk) error {
 		if c.ID != "chatcmpl-1" || c.Model != "m" || c.Created != 42 || c.Object != "chat.completion.chunk" {
 			t.Errorf("chunk header changed: %+v", c)
 		}
-		b, _ := json.Marshal(struct {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // as the SSE writer does
+		enc.Encode(struct {
 			Choices []openai.ChunkChoice `json:"choices"`
 			Usage   *openai.Usage        `json:"usage,omitempty"`
 		}{c.Choices, c.Usage})
-		lines = append(lines, string(b))
+		lines = append(lines, strings.TrimSuffix(b.String(), "\n"))
 		return nil
 	}
 	for _, ev := range events {
@@ -132,11 +139,12 @@ func TestStreamTranslatorGolden(t *testing.T) {
 			`{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
 		},
 	}, {
-		name:   "reasoning goes to reasoning_content; signatures are not text",
+		name:   "reasoning goes to reasoning_content; the signed block is sent whole for round trips",
 		events: []types.ConverseStreamOutput{evStart(), evReasoning(0, "hmm"), evSignature(0), evBlockStop(0), evText(1, "42"), evStop(types.StopReasonEndTurn)},
 		want: []string{
 			`{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
 			`{"choices":[{"index":0,"delta":{"reasoning_content":"hmm"},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","thinking":"hmm","signature":"sig"}]},"finish_reason":null}]}`,
 			`{"choices":[{"index":0,"delta":{"content":"42"},"finish_reason":null}]}`,
 			`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
 		},
@@ -196,5 +204,65 @@ func TestStreamTranslatorSplitsHugeDeltas(t *testing.T) {
 	}
 	if joined.String() != big || len(got) < 4 {
 		t.Fatalf("split lost or kept text whole: %d chunks", len(got))
+	}
+}
+
+func TestStreamTranslatorCallAware(t *testing.T) {
+	cases := []struct {
+		name   string
+		call   *Call
+		events []types.ConverseStreamOutput
+		want   []string
+	}{{
+		name:   "inline <think> tags when REASONING_OUTPUT=think",
+		call:   &Call{reasoning: ReasoningThinkTags},
+		events: []types.ConverseStreamOutput{evStart(), evReasoning(0, "let me"), evReasoning(0, " see"), evSignature(0), evText(1, "42"), evStop(types.StopReasonEndTurn)},
+		want: []string{
+			`{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"content":"<think>let me"},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"content":" see"},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","thinking":"let me see","signature":"sig"}]},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"content":"</think>\n\n42"},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+		},
+	}, {
+		name:   "reasoning omitted when REASONING_OUTPUT=none",
+		call:   &Call{reasoning: ReasoningOmit},
+		events: []types.ConverseStreamOutput{evStart(), evReasoning(0, "secret"), evSignature(0), evText(1, "42"), evStop(types.StopReasonEndTurn)},
+		want: []string{
+			`{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"content":"42"},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+		},
+	}, {
+		name:   "the structured-output tool streams as content and finishes with stop",
+		call:   &Call{structuredTool: "person"},
+		events: []types.ConverseStreamOutput{evStart(), evToolStart(0, "t1", "person"), evToolDelta(0, `{"name":`), evToolDelta(0, `"Ada"}`), evStop(types.StopReasonToolUse)},
+		want: []string{
+			`{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"content":"{\"name\":"},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"content":"\"Ada\"}"},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+		},
+	}, {
+		name:   "renamed tools reach the client under their own names",
+		call:   &Call{names: map[string]string{"files_read_c0ffee00": "files.read"}},
+		events: []types.ConverseStreamOutput{evStart(), evToolStart(0, "t1", "files_read_c0ffee00"), evStop(types.StopReasonToolUse)},
+		want: []string{
+			`{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"t1","type":"function","function":{"name":"files.read","arguments":""}}]},"finish_reason":null}]}`,
+			`{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
+		},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := runStreamCall(t, false, tc.call, tc.events...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("chunks\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }

@@ -1,11 +1,8 @@
 package bedrock
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
@@ -15,27 +12,139 @@ import (
 	"github.com/openwebui-bedrock/gateway/openai"
 )
 
-// BuildConverse translates an OpenAI chat request into Converse input for model m. It is a pure function: every
-// translation rule lives here or in the helpers below, with golden cases in translate_test.go.
-func BuildConverse(req *openai.ChatRequest, m *Model) (*bedrockruntime.ConverseInput, *openai.Error) {
+// ReasoningOutput says how model reasoning reaches the client (REASONING_OUTPUT).
+type ReasoningOutput int
+
+const (
+	// ReasoningField: message.reasoning_content / delta.reasoning_content, the de-facto field (DeepSeek, vLLM,
+	// LiteLLM), which Open WebUI renders as a collapsible block.
+	ReasoningField ReasoningOutput = iota
+	// ReasoningThinkTags: inline <think>…</think> at the start of content, as the reference gateway does.
+	ReasoningThinkTags
+	// ReasoningOmit: reasoning is not sent.
+	ReasoningOmit
+)
+
+// TranslateOptions are the deployment-wide defaults a request can override.
+type TranslateOptions struct {
+	PromptCaching bool                          // ENABLE_PROMPT_CACHING
+	Guardrail     *types.GuardrailConfiguration // GUARDRAIL_IDENTIFIER / GUARDRAIL_VERSION
+	Reasoning     ReasoningOutput
+	// Images holds http(s) image URLs already fetched by the caller (fetching is I/O and stays out of this pure
+	// translation); a URL missing here is an error.
+	Images map[string]Image
+}
+
+// Image is image bytes and their Bedrock format (png, jpeg, gif, webp).
+type Image struct {
+	Data   []byte
+	Format string
+}
+
+// Call is a translated request: the Converse input plus what the response translation needs to map back.
+type Call struct {
+	Input *bedrockruntime.ConverseInput
+	Model *Model
+	// names maps Bedrock-side tool names back to the client's names where they had to be changed.
+	names map[string]string
+	// structuredTool is the forced tool standing in for response_format on models without native structured
+	// output; its input is the reply's content.
+	structuredTool string
+	// streamViaConverse: the model cannot stream with tools, so a stream is served from one Converse call.
+	streamViaConverse bool
+	reasoning         ReasoningOutput
+}
+
+// ClientToolName is the client's name for a tool Bedrock called.
+func (c *Call) ClientToolName(name string) string {
+	if orig, ok := c.names[name]; ok {
+		return orig
+	}
+	return name
+}
+
+// BuildConverse translates an OpenAI chat request into a Bedrock call for model m. It is a pure function: each rule
+// lives in one helper below (history, tools, reasoning, caching, structured output), with golden cases in
+// translate_test.go.
+func BuildConverse(req *openai.ChatRequest, m *Model, opts TranslateOptions) (*Call, *openai.Error) {
+	extras := req.Merged()
+	call := &Call{Model: m, reasoning: opts.Reasoning}
 	in := &bedrockruntime.ConverseInput{ModelId: aws.String(m.InvokeID)}
-	var b turnBuilder
-	for i, msg := range req.Messages {
-		if err := b.add(i, &msg, m, &in.System); err != nil {
-			return nil, err
-		}
-	}
-	in.Messages = b.turns
-	if len(in.Messages) == 0 {
-		return nil, openai.BadRequest("The conversation has no user or assistant content to send.").WithParam("messages")
-	}
-	in.InferenceConfig = inferenceConfig(req)
-	tc, err := toolConfig(req, b.toolNames)
+	call.Input = in
+
+	tools, err := planTools(req, m)
 	if err != nil {
 		return nil, err
 	}
-	in.ToolConfig = tc
-	return in, nil
+	call.names = tools.names
+
+	hist, err := buildHistory(req, m, tools, opts.Images)
+	if err != nil {
+		return nil, err
+	}
+	in.System, in.Messages = hist.system, hist.turns
+	if len(in.Messages) == 0 {
+		return nil, openai.BadRequest("The conversation has no user or assistant content to send.").WithParam("messages")
+	}
+	in.InferenceConfig = inferenceConfig(req, m)
+
+	sf, err := planStructuredOutput(req, m, tools)
+	if err != nil {
+		return nil, err
+	}
+	if sf.native != nil {
+		in.OutputConfig = sf.native
+	}
+	if sf.tool != nil {
+		tools.specs = append(tools.specs, sf.tool)
+		tools.choice = &types.ToolChoiceMemberTool{Value: types.SpecificToolChoice{Name: sf.tool.Value.Name}}
+		call.structuredTool = aws.ToString(sf.tool.Value.Name)
+	}
+	if sf.instruction != "" {
+		in.System = append(in.System, &types.SystemContentBlockMemberText{Value: sf.instruction})
+	}
+	if len(tools.specs) > 0 {
+		in.ToolConfig = &types.ToolConfiguration{Tools: tools.specs, ToolChoice: tools.choice}
+		call.streamViaConverse = req.Stream && !m.Caps.ToolsInStream
+	}
+	if !m.Caps.System && len(in.System) > 0 {
+		foldSystemIntoFirstUserTurn(in)
+	}
+
+	fields := map[string]any{}
+	if err := planReasoning(req, extras, m, in, hist, fields); err != nil {
+		return nil, err
+	}
+	if extras.TopK != nil {
+		fields["top_k"] = *extras.TopK
+	}
+	if len(extras.AnthropicBeta) > 0 {
+		fields["anthropic_beta"] = extras.AnthropicBeta
+	}
+	if extras.ReasoningConfig != nil {
+		v, err := rawToAny(extras.ReasoningConfig)
+		if err != nil {
+			return nil, openai.BadRequest("reasoning_config is not valid JSON.").WithParam("reasoning_config")
+		}
+		fields["reasoning_config"] = v
+	}
+	if len(fields) > 0 {
+		in.AdditionalModelRequestFields = document.NewLazyDocument(fields)
+	}
+
+	applyCaching(in, m, extras.PromptCaching, opts.PromptCaching)
+
+	switch g := extras.GuardrailConfig; {
+	case g != nil:
+		if g.GuardrailIdentifier == "" || g.GuardrailVersion == "" {
+			return nil, openai.BadRequest("guardrailConfig needs guardrailIdentifier and guardrailVersion.").WithParam("guardrailConfig")
+		}
+		in.GuardrailConfig = &types.GuardrailConfiguration{GuardrailIdentifier: aws.String(g.GuardrailIdentifier),
+			GuardrailVersion: aws.String(g.GuardrailVersion), Trace: types.GuardrailTrace(g.Trace)}
+	case opts.Guardrail != nil:
+		in.GuardrailConfig = opts.Guardrail
+	}
+	return call, nil
 }
 
 // StreamInput is the same request for ConverseStream (the SDK has a separate, identical input type).
@@ -65,297 +174,49 @@ func guardrailStream(g *types.GuardrailConfiguration) *types.GuardrailStreamConf
 		GuardrailVersion: g.GuardrailVersion, Trace: types.GuardrailTrace(g.Trace)}
 }
 
-func inferenceConfig(req *openai.ChatRequest) *types.InferenceConfiguration {
+// inferenceConfig maps sampling settings. max_tokens above a known model limit is clamped (clients send one number
+// for every model), and models that reject temperature together with top_p get temperature only (Open WebUI sends
+// both, and every chat with Claude 4.5 would fail).
+func inferenceConfig(req *openai.ChatRequest, m *Model) *types.InferenceConfiguration {
 	var ic types.InferenceConfiguration
-	set := false
 	if n := req.MaxOutputTokens(); n != nil {
-		ic.MaxTokens = aws.Int32(int32(min(*n, math.MaxInt32)))
-		set = true
+		v := min(*n, math.MaxInt32)
+		if lim := m.Caps.MaxOutputTokens; lim > 0 && v > lim {
+			v = lim
+		}
+		ic.MaxTokens = aws.Int32(int32(v))
 	}
 	if req.Temperature != nil {
 		ic.Temperature = aws.Float32(float32(*req.Temperature))
-		set = true
 	}
-	if req.TopP != nil {
+	if req.TopP != nil && !(m.Caps.TempTopPExclusive && req.Temperature != nil) {
 		ic.TopP = aws.Float32(float32(*req.TopP))
-		set = true
 	}
 	if len(req.Stop) > 0 {
 		ic.StopSequences = req.Stop
-		set = true
 	}
-	if !set {
+	if ic.MaxTokens == nil && ic.Temperature == nil && ic.TopP == nil && ic.StopSequences == nil {
 		return nil
 	}
 	return &ic
 }
 
-// turnBuilder accumulates Bedrock turns. Bedrock requires alternating user/assistant turns and rejects blank text,
-// while OpenAI histories often have consecutive same-role messages (a user message after tool results, two
-// assistant messages) and empty strings, so consecutive same-role content is merged into one turn and blank text is
-// dropped.
-type turnBuilder struct {
-	turns     []types.Message
-	toolNames []string // tool names used in the history, in order of first use
-}
-
-func (b *turnBuilder) add(i int, msg *openai.Message, m *Model, system *[]types.SystemContentBlock) *openai.Error {
-	param := fmt.Sprintf("messages[%d]", i)
-	switch msg.Role {
-	case "system", "developer":
-		for _, t := range texts(&msg.Content) {
-			*system = append(*system, &types.SystemContentBlockMemberText{Value: t})
-		}
-		return nil
-	case "user":
-		blocks, err := userBlocks(param, &msg.Content, m)
-		if err != nil {
-			return err
-		}
-		b.append(types.ConversationRoleUser, blocks)
-	case "assistant":
-		var blocks []types.ContentBlock
-		for _, t := range texts(&msg.Content) {
-			if t = stripThink(t); strings.TrimSpace(t) != "" {
-				blocks = append(blocks, &types.ContentBlockMemberText{Value: t})
-			}
-		}
-		for j, tc := range msg.ToolCalls {
-			input, err := toolInput(tc.Function.Arguments)
-			if err != nil {
-				return openai.BadRequest("%s.tool_calls[%d].function.arguments is not valid JSON: %v", param, j, err).
-					WithParam(fmt.Sprintf("%s.tool_calls[%d].function.arguments", param, j))
-			}
-			blocks = append(blocks, &types.ContentBlockMemberToolUse{Value: types.ToolUseBlock{
-				ToolUseId: aws.String(tc.ID), Name: aws.String(tc.Function.Name), Input: input}})
-			b.noteTool(tc.Function.Name)
-		}
-		b.append(types.ConversationRoleAssistant, blocks)
-	case "tool":
-		content := texts(&msg.Content)
-		if len(content) == 0 {
-			// Bedrock rejects an empty tool result; an empty output is still an answer to the call.
-			content = []string{"(empty result)"}
-		}
-		res := make([]types.ToolResultContentBlock, len(content))
-		for k, t := range content {
-			res[k] = &types.ToolResultContentBlockMemberText{Value: t}
-		}
-		b.append(types.ConversationRoleUser, []types.ContentBlock{&types.ContentBlockMemberToolResult{
-			Value: types.ToolResultBlock{ToolUseId: aws.String(msg.ToolCallID), Content: res}}})
-	}
-	return nil
-}
-
-func (b *turnBuilder) append(role types.ConversationRole, blocks []types.ContentBlock) {
-	if len(blocks) == 0 {
-		return
-	}
-	if n := len(b.turns); n > 0 && b.turns[n-1].Role == role {
-		last := &b.turns[n-1]
-		if role == types.ConversationRoleUser && isToolResult(blocks[0]) && !isToolResult(last.Content[len(last.Content)-1]) {
-			// Bedrock wants tool results ahead of other user content in a turn.
-			last.Content = append(blocks, last.Content...)
-			return
-		}
-		last.Content = append(last.Content, blocks...)
-		return
-	}
-	b.turns = append(b.turns, types.Message{Role: role, Content: blocks})
-}
-
-func (b *turnBuilder) noteTool(name string) {
-	for _, n := range b.toolNames {
-		if n == name {
-			return
-		}
-	}
-	b.toolNames = append(b.toolNames, name)
-}
-
-func isToolResult(c types.ContentBlock) bool {
-	_, ok := c.(*types.ContentBlockMemberToolResult)
-	return ok
-}
-
-// texts returns the non-blank text of a message's content, one entry per text part.
-func texts(c *openai.Content) []string {
-	if !c.IsParts {
-		if strings.TrimSpace(c.Text) == "" {
-			return nil
-		}
-		return []string{c.Text}
-	}
-	var out []string
-	for _, p := range c.Parts {
-		if p.Type == "text" && strings.TrimSpace(p.Text) != "" {
-			out = append(out, p.Text)
-		}
-	}
-	return out
-}
-
-func userBlocks(param string, c *openai.Content, m *Model) ([]types.ContentBlock, *openai.Error) {
-	if !c.IsParts {
-		if strings.TrimSpace(c.Text) == "" {
-			return nil, nil
-		}
-		return []types.ContentBlock{&types.ContentBlockMemberText{Value: c.Text}}, nil
-	}
+// foldSystemIntoFirstUserTurn serves models without system-prompt support (Titan Text): the instructions become
+// the opening text of the first user turn instead of a 400 for every Open WebUI chat that has a system prompt.
+func foldSystemIntoFirstUserTurn(in *bedrockruntime.ConverseInput) {
 	var blocks []types.ContentBlock
-	for j, p := range c.Parts {
-		switch p.Type {
-		case "text":
-			if strings.TrimSpace(p.Text) != "" {
-				blocks = append(blocks, &types.ContentBlockMemberText{Value: p.Text})
-			}
-		case "image_url":
-			pp := fmt.Sprintf("%s.content[%d].image_url", param, j)
-			if !m.Images {
-				return nil, openai.BadRequest("The model `%s` does not accept images (%s).", m.ID, pp).WithParam(pp)
-			}
-			img, err := dataURLImage(p.ImageURL.URL)
-			if err != nil {
-				return nil, openai.BadRequest("%s: %s", pp, err.Error()).WithParam(pp)
-			}
-			blocks = append(blocks, &types.ContentBlockMemberImage{Value: img})
+	for _, s := range in.System {
+		if t, ok := s.(*types.SystemContentBlockMemberText); ok {
+			blocks = append(blocks, &types.ContentBlockMemberText{Value: t.Value})
 		}
 	}
-	return blocks, nil
-}
-
-// dataURLImage decodes a data: URL into an image block. The format comes from the bytes, not the declared media
-// type, which clients often get wrong.
-func dataURLImage(url string) (types.ImageBlock, error) {
-	rest, ok := strings.CutPrefix(url, "data:")
-	if !ok {
-		return types.ImageBlock{}, fmt.Errorf("only data: image URLs are supported")
-	}
-	meta, data, ok := strings.Cut(rest, ",")
-	if !ok || !strings.HasSuffix(meta, ";base64") {
-		return types.ImageBlock{}, fmt.Errorf("a data: image URL must be base64-encoded (data:image/png;base64,…)")
-	}
-	raw, err := base64.StdEncoding.DecodeString(data)
-	if err != nil {
-		if raw, err = base64.RawStdEncoding.DecodeString(data); err != nil {
-			return types.ImageBlock{}, fmt.Errorf("the image's base64 data is invalid")
+	in.System = nil
+	for i := range in.Messages {
+		if in.Messages[i].Role == types.ConversationRoleUser {
+			in.Messages[i].Content = append(blocks, in.Messages[i].Content...)
+			return
 		}
-	}
-	format, ok := sniffImage(raw)
-	if !ok {
-		return types.ImageBlock{}, fmt.Errorf("the image is not PNG, JPEG, GIF or WebP")
-	}
-	return types.ImageBlock{Format: format, Source: &types.ImageSourceMemberBytes{Value: raw}}, nil
-}
-
-func sniffImage(b []byte) (types.ImageFormat, bool) {
-	switch {
-	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
-		return types.ImageFormatPng, true
-	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
-		return types.ImageFormatJpeg, true
-	case len(b) >= 6 && (string(b[:6]) == "GIF87a" || string(b[:6]) == "GIF89a"):
-		return types.ImageFormatGif, true
-	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
-		return types.ImageFormatWebp, true
-	}
-	return "", false
-}
-
-// stripThink removes <think>…</think> blocks that clients (Open WebUI) keep in assistant history: they are the
-// model's earlier reasoning, not something it said, and sending them back confuses the model.
-func stripThink(s string) string {
-	for {
-		start := strings.Index(s, "<think>")
-		if start < 0 {
-			return s
-		}
-		end := strings.Index(s[start:], "</think>")
-		if end < 0 {
-			return s[:start]
-		}
-		s = s[:start] + s[start+end+len("</think>"):]
 	}
 }
 
-func toolInput(args string) (document.Interface, error) {
-	if strings.TrimSpace(args) == "" {
-		return document.NewLazyDocument(map[string]any{}), nil
-	}
-	var v any
-	if err := json.Unmarshal([]byte(args), &v); err != nil {
-		return nil, err
-	}
-	if _, ok := v.(map[string]any); !ok {
-		return nil, fmt.Errorf("arguments must be a JSON object")
-	}
-	return document.NewLazyDocument(v), nil
-}
-
-// toolConfig builds Bedrock's toolConfig. Bedrock has no "none" choice and rejects tool blocks in the history
-// without a toolConfig, so: "none" or no tools send no toolConfig unless the history needs one, in which case
-// the tools the history used are declared with an open schema.
-func toolConfig(req *openai.ChatRequest, historyTools []string) (*types.ToolConfiguration, *openai.Error) {
-	mode := "auto"
-	if req.ToolChoice != nil {
-		mode = req.ToolChoice.Mode
-	}
-	var tools []types.Tool
-	declared := map[string]bool{}
-	if mode != "none" {
-		for i, t := range req.Tools {
-			schema, err := toolSchema(t.Function.Parameters)
-			if err != nil {
-				return nil, openai.BadRequest("tools[%d].function.parameters is not a valid JSON schema object: %v", i, err).
-					WithParam(fmt.Sprintf("tools[%d].function.parameters", i))
-			}
-			desc := t.Function.Description
-			if strings.TrimSpace(desc) == "" {
-				desc = t.Function.Name // Bedrock rejects an empty description
-			}
-			tools = append(tools, &types.ToolMemberToolSpec{Value: types.ToolSpecification{
-				Name: aws.String(t.Function.Name), Description: aws.String(desc),
-				InputSchema: &types.ToolInputSchemaMemberJson{Value: schema}}})
-			declared[t.Function.Name] = true
-		}
-	}
-	for _, name := range historyTools {
-		if !declared[name] {
-			tools = append(tools, &types.ToolMemberToolSpec{Value: types.ToolSpecification{
-				Name: aws.String(name), Description: aws.String(name),
-				InputSchema: &types.ToolInputSchemaMemberJson{Value: document.NewLazyDocument(map[string]any{"type": "object"})}}})
-			declared[name] = true
-		}
-	}
-	if len(tools) == 0 {
-		if mode == "required" || mode == "function" {
-			return nil, openai.BadRequest("tool_choice %q needs at least one tool in 'tools'.", mode).WithParam("tool_choice")
-		}
-		return nil, nil
-	}
-	tc := &types.ToolConfiguration{Tools: tools}
-	switch mode {
-	case "required":
-		tc.ToolChoice = &types.ToolChoiceMemberAny{}
-	case "function":
-		if !declared[req.ToolChoice.Function] {
-			return nil, openai.BadRequest("tool_choice names function %q, which is not in 'tools'.", req.ToolChoice.Function).WithParam("tool_choice")
-		}
-		tc.ToolChoice = &types.ToolChoiceMemberTool{Value: types.SpecificToolChoice{Name: aws.String(req.ToolChoice.Function)}}
-	}
-	return tc, nil
-}
-
-func toolSchema(raw json.RawMessage) (document.Interface, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return document.NewLazyDocument(map[string]any{"type": "object", "properties": map[string]any{}}), nil
-	}
-	var v map[string]any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, err
-	}
-	if _, ok := v["type"]; !ok {
-		v["type"] = "object"
-	}
-	return document.NewLazyDocument(v), nil
-}
+func paramf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,12 @@ type Config struct {
 	MaxRequestBytes int64         // request bodies above this get 413
 	MaxAttempts     int           // Bedrock attempts per call before the first byte (retries on throttling/5xx)
 	ShutdownTimeout time.Duration // how long in-flight streams may drain after SIGTERM
+
+	ReasoningOutput  string            // reasoning_content (default), think, or none
+	GuardrailID      string            // GUARDRAIL_IDENTIFIER: applied to every chat unless the request names one
+	GuardrailVersion string            // GUARDRAIL_VERSION
+	ModelAllowlist   []string          // MODEL_ALLOWLIST: ids or globs; empty allows every model
+	ModelAliases     map[string]string // MODEL_ALIASES: alias=target,…
 }
 
 // Getenv is the shape of os.Getenv, so tests pass a map instead of mutating the process environment.
@@ -61,6 +68,19 @@ func Load(getenv Getenv) (Config, error) {
 		MaxRequestBytes:   int64(p.integer("MAX_REQUEST_BYTES", 32<<20, 1024, 1<<30)),
 		MaxAttempts:       p.integer("BEDROCK_MAX_ATTEMPTS", 3, 1, 10),
 		ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 90*time.Second, 0),
+		ReasoningOutput:   p.oneOf("REASONING_OUTPUT", "reasoning_content", "reasoning_content", "think", "none"),
+		GuardrailID:       p.str("GUARDRAIL_IDENTIFIER", ""),
+		GuardrailVersion:  p.str("GUARDRAIL_VERSION", ""),
+		ModelAllowlist:    p.list("MODEL_ALLOWLIST", nil),
+		ModelAliases:      p.pairs("MODEL_ALIASES"),
+	}
+	if (c.GuardrailID == "") != (c.GuardrailVersion == "") {
+		p.fail("GUARDRAIL_VERSION", c.GuardrailVersion, "GUARDRAIL_IDENTIFIER and GUARDRAIL_VERSION must be set together")
+	}
+	for _, g := range c.ModelAllowlist {
+		if _, err := path.Match(g, ""); err != nil {
+			p.fail("MODEL_ALLOWLIST", g, "not a valid glob pattern")
+		}
 	}
 	if c.RoutePrefix != "" {
 		if !strings.HasPrefix(c.RoutePrefix, "/") || strings.HasSuffix(c.RoutePrefix, "/") {
@@ -137,6 +157,35 @@ func (p *parser) duration(name string, def, min time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	p.fail(name, v, "want one of "+strings.Join(allowed, ", "))
+	return def
+}
+
+// pairs parses "a=b,c=d".
+func (p *parser) pairs(name string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range p.list(name, nil) {
+		k, v, ok := strings.Cut(kv, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			p.fail(name, kv, "want alias=target pairs separated by commas")
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func (p *parser) list(name string, def []string) []string {

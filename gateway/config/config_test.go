@@ -52,6 +52,7 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{"PORT", "http"}, {"PORT", "70000"}, {"DEBUG", "maybe"}, {"ENABLE_PROMPT_CACHING", "2"},
 		{"API_ROUTE_PREFIX", "api/v1"}, {"API_ROUTE_PREFIX", "/api/"}, {"SSE_PING_INTERVAL", "soon"},
 		{"BEDROCK_MAX_ATTEMPTS", "0"}, {"MAX_REQUEST_BYTES", "-1"}, {"SHUTDOWN_TIMEOUT", "-5s"},
+		{"REASONING_OUTPUT", "xml"}, {"MODEL_ALIASES", "fast"}, {"MODEL_ALLOWLIST", "anthropic.[x"}, {"GUARDRAIL_VERSION", "1"},
 	} {
 		_, err := Load(env(kv[0], kv[1]))
 		if err == nil || !strings.Contains(err.Error(), kv[0]) {
@@ -62,5 +63,17 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 	_, err := Load(env("PORT", "x", "DEBUG", "y"))
 	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "DEBUG") {
 		t.Errorf("want both errors, got %v", err)
+	}
+}
+
+func TestModelSettings(t *testing.T) {
+	c, err := Load(env("MODEL_ALLOWLIST", "anthropic.*, us.*", "MODEL_ALIASES", "fast=amazon.nova-micro-v1:0, smart = us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+		"REASONING_OUTPUT", "THINK", "GUARDRAIL_IDENTIFIER", "gr-1", "GUARDRAIL_VERSION", "3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.ModelAllowlist, "|") != "anthropic.*|us.*" || c.ModelAliases["fast"] != "amazon.nova-micro-v1:0" ||
+		c.ModelAliases["smart"] != "us.anthropic.claude-sonnet-4-5-20250929-v1:0" || c.ReasoningOutput != "think" || c.GuardrailID != "gr-1" {
+		t.Fatalf("%+v", c)
 	}
 }

@@ -9,20 +9,108 @@ import (
 // ChatRequest is POST /chat/completions. Fields that cannot be mapped to Bedrock (seed, penalties, logit_bias, …) are
 // accepted by simply not being declared: encoding/json ignores unknown keys.
 type ChatRequest struct {
-	Model               string         `json:"model"`
-	Messages            []Message      `json:"messages"`
-	Stream              bool           `json:"stream"`
-	StreamOptions       *StreamOptions `json:"stream_options"`
-	Temperature         *float64       `json:"temperature"`
-	TopP                *float64       `json:"top_p"`
-	MaxTokens           *int           `json:"max_tokens"`
-	MaxCompletionTokens *int           `json:"max_completion_tokens"`
-	Stop                StringList     `json:"stop"`
-	N                   *int           `json:"n"`
-	Tools               []Tool         `json:"tools"`
-	ToolChoice          *ToolChoice    `json:"tool_choice"`
-	ParallelToolCalls   *bool          `json:"parallel_tool_calls"`
-	ReasoningEffort     string         `json:"reasoning_effort"`
+	Model               string          `json:"model"`
+	Messages            []Message       `json:"messages"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *StreamOptions  `json:"stream_options"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	Stop                StringList      `json:"stop"`
+	N                   *int            `json:"n"`
+	Tools               []Tool          `json:"tools"`
+	ToolChoice          *ToolChoice     `json:"tool_choice"`
+	ParallelToolCalls   *bool           `json:"parallel_tool_calls"`
+	ReasoningEffort     string          `json:"reasoning_effort"`
+	ResponseFormat      *ResponseFormat `json:"response_format"`
+
+	// Provider extras, accepted at the top level (where the official Python SDK's extra_body= puts them) and inside
+	// a literal nested "extra_body" object (the reference gateway's convention).
+	Extras
+	ExtraBody *Extras `json:"extra_body"`
+}
+
+// Extras are Bedrock-specific request fields.
+type Extras struct {
+	Thinking        json.RawMessage  `json:"thinking"`         // Claude: {"type":"enabled","budget_tokens":N}
+	TopK            *int             `json:"top_k"`            // additionalModelRequestFields.top_k
+	AnthropicBeta   []string         `json:"anthropic_beta"`   // additionalModelRequestFields.anthropic_beta
+	ReasoningConfig json.RawMessage  `json:"reasoning_config"` // additionalModelRequestFields.reasoning_config
+	GuardrailConfig *GuardrailConfig `json:"guardrailConfig"`
+	PromptCaching   *PromptCaching   `json:"prompt_caching"`
+}
+
+// GuardrailConfig is Bedrock's guardrailConfig, passed through.
+type GuardrailConfig struct {
+	GuardrailIdentifier string `json:"guardrailIdentifier"`
+	GuardrailVersion    string `json:"guardrailVersion"`
+	Trace               string `json:"trace,omitempty"`
+}
+
+// PromptCaching turns Bedrock prompt caching on or off for one request: true/false, or
+// {"system": bool, "messages": bool} to choose where cache points go.
+type PromptCaching struct {
+	System, Messages bool
+}
+
+func (p *PromptCaching) UnmarshalJSON(b []byte) error {
+	var on bool
+	if err := json.Unmarshal(b, &on); err == nil {
+		p.System, p.Messages = on, on
+		return nil
+	}
+	var obj struct {
+		System   *bool `json:"system"`
+		Messages *bool `json:"messages"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return errors.New(`prompt_caching must be true, false or {"system": bool, "messages": bool}`)
+	}
+	p.System = obj.System == nil || *obj.System
+	p.Messages = obj.Messages == nil || *obj.Messages
+	return nil
+}
+
+// Merged returns the extras with the nested extra_body filling what the top level left unset.
+func (r *ChatRequest) Merged() Extras {
+	e := r.Extras
+	n := r.ExtraBody
+	if n == nil {
+		return e
+	}
+	if e.Thinking == nil {
+		e.Thinking = n.Thinking
+	}
+	if e.TopK == nil {
+		e.TopK = n.TopK
+	}
+	if e.AnthropicBeta == nil {
+		e.AnthropicBeta = n.AnthropicBeta
+	}
+	if e.ReasoningConfig == nil {
+		e.ReasoningConfig = n.ReasoningConfig
+	}
+	if e.GuardrailConfig == nil {
+		e.GuardrailConfig = n.GuardrailConfig
+	}
+	if e.PromptCaching == nil {
+		e.PromptCaching = n.PromptCaching
+	}
+	return e
+}
+
+// ResponseFormat is {"type":"text"|"json_object"|"json_schema","json_schema":{"name","schema","strict"}}.
+type ResponseFormat struct {
+	Type       string      `json:"type"`
+	JSONSchema *JSONSchema `json:"json_schema"`
+}
+
+type JSONSchema struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
+	Strict      *bool           `json:"strict"`
 }
 
 type StreamOptions struct {
@@ -37,6 +125,18 @@ type Message struct {
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID       string     `json:"tool_call_id,omitempty"`
 	ReasoningContent string     `json:"reasoning_content,omitempty"`
+	// ThinkingBlocks carry signed reasoning back to the model (LiteLLM's convention); Claude requires them when
+	// thinking is combined with tool use over several turns.
+	ThinkingBlocks []ThinkingBlock `json:"thinking_blocks,omitempty"`
+}
+
+// ThinkingBlock is one reasoning block: {"type":"thinking","thinking","signature"} or
+// {"type":"redacted_thinking","data"}.
+type ThinkingBlock struct {
+	Type      string `json:"type"`
+	Thinking  string `json:"thinking,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"`
 }
 
 // Content holds either a plain string or a list of typed parts.
@@ -75,6 +175,8 @@ type ContentPart struct {
 	Type     string    `json:"type"`
 	Text     string    `json:"text,omitempty"`
 	ImageURL *ImageURL `json:"image_url,omitempty"`
+	// CacheControl ({"type":"ephemeral"}, Anthropic's convention) marks the end of a prefix to cache.
+	CacheControl json.RawMessage `json:"cache_control,omitempty"`
 }
 
 type ImageURL struct {
@@ -183,10 +285,11 @@ type Choice struct {
 }
 
 type ResponseMessage struct {
-	Role             string     `json:"role"`
-	Content          *string    `json:"content"`
-	ReasoningContent string     `json:"reasoning_content,omitempty"`
-	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	Role             string          `json:"role"`
+	Content          *string         `json:"content"`
+	ReasoningContent string          `json:"reasoning_content,omitempty"`
+	ThinkingBlocks   []ThinkingBlock `json:"thinking_blocks,omitempty"`
+	ToolCalls        []ToolCall      `json:"tool_calls,omitempty"`
 }
 
 type Usage struct {
@@ -225,10 +328,11 @@ type ChunkChoice struct {
 }
 
 type Delta struct {
-	Role             string     `json:"role,omitempty"`
-	Content          *string    `json:"content,omitempty"`
-	ReasoningContent *string    `json:"reasoning_content,omitempty"`
-	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	Role             string          `json:"role,omitempty"`
+	Content          *string         `json:"content,omitempty"`
+	ReasoningContent *string         `json:"reasoning_content,omitempty"`
+	ThinkingBlocks   []ThinkingBlock `json:"thinking_blocks,omitempty"`
+	ToolCalls        []ToolCall      `json:"tool_calls,omitempty"`
 }
 
 // Finish reasons: the only values clients switch on.

@@ -129,6 +129,22 @@ func (r *ChatRequest) Validate() *Error {
 			return BadRequest("Missing 'tools[%d].function.name'.", i).WithParam(fmt.Sprintf("tools[%d].function.name", i))
 		}
 	}
+	if rf := r.ResponseFormat; rf != nil {
+		switch rf.Type {
+		case "text", "json_object":
+		case "json_schema":
+			if rf.JSONSchema == nil || len(rf.JSONSchema.Schema) == 0 {
+				return BadRequest("response_format json_schema needs 'json_schema.schema'.").WithParam("response_format.json_schema")
+			}
+		default:
+			return BadRequest("Invalid 'response_format.type': %q; use 'text', 'json_object' or 'json_schema'.", rf.Type).WithParam("response_format.type")
+		}
+	}
+	switch r.ReasoningEffort {
+	case "", "none", "minimal", "low", "medium", "high":
+	default:
+		return BadRequest("Invalid 'reasoning_effort': %q; use 'none', 'minimal', 'low', 'medium' or 'high'.", r.ReasoningEffort).WithParam("reasoning_effort")
+	}
 	return nil
 }
 

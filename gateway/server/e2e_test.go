@@ -298,9 +298,9 @@ func TestBadRequests(t *testing.T) {
 
 func TestBedrockValidationErrorsAre400(t *testing.T) {
 	g := startGateway(t)
-	// Claude Sonnet 4.5 rejects temperature together with top_p; Bedrock's message reaches the client.
-	e := wantError(t, g.chat(sonnet45, "hi", false, `"temperature":0.5,"top_p":0.9`), 400, "")
-	if !strings.Contains(e.Error.Message, "temperature") {
+	// An explicit thinking budget that does not fit under max_tokens: Bedrock's message reaches the client.
+	e := wantError(t, g.chat(sonnet45, "hi", false, `"max_tokens":1500,"thinking":{"type":"enabled","budget_tokens":2000}`), 400, "")
+	if !strings.Contains(e.Error.Message, "budget_tokens") {
 		t.Errorf("message %q", e.Error.Message)
 	}
 	// A conversation that starts with the assistant.

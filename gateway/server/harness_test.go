@@ -34,11 +34,15 @@ type gatewayOpts struct {
 	ping        time.Duration
 	maxBody     int64
 	origins     []string
+	translate   bedrock.TranslateOptions
+	catalogue   bedrock.CatalogueOptions
+	images      bedrock.ImageFetcher
 }
 
 func startGateway(t *testing.T, opts ...func(*gatewayOpts)) *gateway {
 	t.Helper()
-	o := gatewayOpts{maxAttempts: 1, ping: 15 * time.Second, maxBody: 1 << 20, origins: []string{"*"}}
+	o := gatewayOpts{maxAttempts: 1, ping: 15 * time.Second, maxBody: 1 << 20, origins: []string{"*"},
+		catalogue: bedrock.CatalogueOptions{CrossRegion: true, AppProfiles: true}}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -48,11 +52,12 @@ func startGateway(t *testing.T, opts ...func(*gatewayOpts)) *gateway {
 	}
 	t.Cleanup(func() { emu.Close() })
 	cfg := bedrock.StaticConfig(emulator.DefaultRegion, emu.URL, emulator.DefaultAccessKeyID, emulator.DefaultSecretAccessKey, o.maxAttempts)
-	cat := bedrock.NewCatalogue(bedrockctl.NewFromConfig(cfg), bedrock.CatalogueOptions{CrossRegion: true, AppProfiles: true}, slog.New(slog.DiscardHandler))
+	cat := bedrock.NewCatalogue(bedrockctl.NewFromConfig(cfg), o.catalogue, slog.New(slog.DiscardHandler))
 	if err := cat.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	svc := &bedrock.Service{Runtime: bedrockruntime.NewFromConfig(cfg), Catalogue: cat, DefaultModel: "anthropic.claude-3-haiku-20240307-v1:0"}
+	svc := &bedrock.Service{Runtime: bedrockruntime.NewFromConfig(cfg), Catalogue: cat, DefaultModel: "anthropic.claude-3-haiku-20240307-v1:0",
+		Options: o.translate, Images: o.images}
 	srv := New(Options{Prefix: "/api/v1", APIKeys: []string{testKey}, AllowedOrigins: o.origins, MaxRequestBytes: o.maxBody, PingInterval: o.ping},
 		svc, slog.New(slog.DiscardHandler))
 	hs := httptest.NewServer(srv.Handler())

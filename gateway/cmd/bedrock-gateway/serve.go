@@ -17,6 +17,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	bedrockctl "github.com/aws/aws-sdk-go-v2/service/bedrock"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/config"
@@ -56,8 +57,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	cat := bedrock.NewCatalogue(bedrockctl.NewFromConfig(awsCfg),
-		bedrock.CatalogueOptions{CrossRegion: cfg.CrossRegion, AppProfiles: cfg.AppProfiles}, log)
+	cat := bedrock.NewCatalogue(bedrockctl.NewFromConfig(awsCfg), bedrock.CatalogueOptions{CrossRegion: cfg.CrossRegion,
+		AppProfiles: cfg.AppProfiles, Allow: cfg.ModelAllowlist, Aliases: cfg.ModelAliases}, log)
 	loadCtx, cancelLoad := context.WithTimeout(ctx, 15*time.Second)
 	if err := cat.Refresh(loadCtx); err != nil {
 		// Start anyway: /health must answer, and the catalogue keeps retrying in the background.
@@ -68,7 +69,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopBackground()
 	go cat.Run(bgCtx, cfg.ModelRefresh)
 
-	svc := &bedrock.Service{Runtime: bedrockruntime.NewFromConfig(awsCfg), Catalogue: cat, DefaultModel: cfg.DefaultModel}
+	svc := &bedrock.Service{Runtime: bedrockruntime.NewFromConfig(awsCfg), Catalogue: cat, DefaultModel: cfg.DefaultModel,
+		Options: translateOptions(cfg)}
 	srv := server.New(server.Options{
 		Prefix: cfg.RoutePrefix, APIKeys: []string{key}, AllowedOrigins: cfg.AllowedOrigins,
 		MaxRequestBytes: cfg.MaxRequestBytes, PingInterval: cfg.PingInterval, Debug: cfg.Debug,
@@ -133,6 +135,20 @@ func awsConfig(ctx context.Context, cfg config.Config, useEmulator bool) (aws.Co
 	}
 	c.HTTPClient = bedrock.WrapHTTPClient(c.HTTPClient)
 	return c, func() {}, nil
+}
+
+func translateOptions(cfg config.Config) bedrock.TranslateOptions {
+	o := bedrock.TranslateOptions{PromptCaching: cfg.PromptCaching}
+	switch cfg.ReasoningOutput {
+	case "think":
+		o.Reasoning = bedrock.ReasoningThinkTags
+	case "none":
+		o.Reasoning = bedrock.ReasoningOmit
+	}
+	if cfg.GuardrailID != "" {
+		o.Guardrail = &types.GuardrailConfiguration{GuardrailIdentifier: aws.String(cfg.GuardrailID), GuardrailVersion: aws.String(cfg.GuardrailVersion)}
+	}
+	return o
 }
 
 func printDemoBanner(w io.Writer, addr net.Addr, prefix, key string) {
