@@ -640,13 +640,18 @@ func TestAlarmsCoverAlb5xxUnhealthyTargetsAndGatewayErrors(t *testing.T) {
 
 func TestOutputsNameTheUrlsAndSecretArns(t *testing.T) {
 	each(t, allCombos, func(t *testing.T, s *synthesized) {
-		for _, id := range []string{"WebUIUrl", "AlbUrl", "GatewayInternalUrl", "GatewayApiKeySecretArn",
+		for _, id := range []string{"WebUIUrl", "AlbUrl", "AlbDnsName", "GatewayInternalUrl", "GatewayApiKeySecretArn",
 			"WebUISecretKeyArn", "ClusterName", "DashboardName", "FileSystemId"} {
 			if !hasOutput(s.appJSON, id) {
 				t.Errorf("no output %s", id)
 			}
 		}
-		wantContains(t, "AlbUrl", outputValue(t, s.appJSON, "AlbUrl"), `"http://"`, "DNSName")
+		if s.stacks.Config.HTTPS() {
+			wantEqual(t, "AlbUrl", outputValue(t, s.appJSON, "AlbUrl"), "https://chat.example.com")
+		} else {
+			wantContains(t, "AlbUrl", outputValue(t, s.appJSON, "AlbUrl"), `"http://"`, "DNSName")
+		}
+		wantContains(t, "AlbDnsName", outputValue(t, s.appJSON, "AlbDnsName"), "DNSName")
 		wantContains(t, "API key ARN", outputValue(t, s.appJSON, "GatewayApiKeySecretArn"), "SecretsGatewayApiKey")
 		wantContains(t, "secret key ARN", outputValue(t, s.appJSON, "WebUISecretKeyArn"), "SecretsWebUISecretKey")
 	})

@@ -74,7 +74,9 @@ func NewApplicationStack(scope constructs.Construct, id string, props *Applicati
 		})
 	}
 	output("WebUIUrl", "Open WebUI (sign up first: the first account becomes the admin)", lb.URL)
-	output("AlbUrl", "The load balancer's own URL", jsii.String("http://"+*lb.Alb.LoadBalancerDnsName()))
+	output("AlbUrl", "The URL users open on the load balancer (https://domainName with HTTPS)", lb.URL)
+	output("AlbDnsName", "The load balancer's DNS name (target of the domain's alias record)",
+		lb.Alb.LoadBalancerDnsName())
 	output("GatewayInternalUrl", "OpenAI-compatible base URL of the gateway inside the VPC",
 		jsii.String(GatewayInternalURL))
 	output("GatewayApiKeySecretArn", "Secret {\"api_key\": ...}: the gateway's bearer key",
