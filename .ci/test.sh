@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
-for area in gateway cdk delivery; do
+for area in gateway conformance cdk delivery; do
   script=".ci/test-$area.sh"
   [ -f "$script" ] || continue
   echo "==> $area"

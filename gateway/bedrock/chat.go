@@ -74,12 +74,18 @@ func (s *Service) prepare(ctx context.Context, req *openai.ChatRequest) (*Call, 
 	}
 	opts := s.Options
 	if urls := ImageURLs(req); len(urls) > 0 && m.Images {
+		if len(urls) > maxImageURLs {
+			return nil, openai.BadRequest("At most %d image URLs per request can be fetched; send more as data: URLs.", maxImageURLs).WithParam("messages")
+		}
 		if opts.Images, err = s.fetchImages(ctx, urls); err != nil {
 			return nil, err
 		}
 	}
 	return BuildConverse(req, m, opts)
 }
+
+// maxImageURLs bounds the fetches one request can trigger (Bedrock takes at most 20 images per request).
+const maxImageURLs = 20
 
 // fetchImages downloads a request's image URLs concurrently.
 func (s *Service) fetchImages(ctx context.Context, urls []string) (map[string]Image, *openai.Error) {

@@ -41,6 +41,11 @@ type Config struct {
 	GuardrailVersion string            // GUARDRAIL_VERSION
 	ModelAllowlist   []string          // MODEL_ALLOWLIST: ids or globs; empty allows every model
 	ModelAliases     map[string]string // MODEL_ALIASES: alias=target,…
+
+	ImageFetch           bool          // IMAGE_FETCH_ENABLED: fetch http(s) image URLs (SSRF-safe)
+	ImageFetchAllowHosts []string      // hosts exempt from the private-address check (an internal image server)
+	ImageFetchMaxBytes   int64         // per image
+	ImageFetchTimeout    time.Duration // per image, whole fetch
 }
 
 // Getenv is the shape of os.Getenv, so tests pass a map instead of mutating the process environment.
@@ -73,6 +78,11 @@ func Load(getenv Getenv) (Config, error) {
 		GuardrailVersion:  p.str("GUARDRAIL_VERSION", ""),
 		ModelAllowlist:    p.list("MODEL_ALLOWLIST", nil),
 		ModelAliases:      p.pairs("MODEL_ALIASES"),
+
+		ImageFetch:           p.boolean("IMAGE_FETCH_ENABLED", true),
+		ImageFetchAllowHosts: p.list("IMAGE_FETCH_ALLOW_HOSTS", nil),
+		ImageFetchMaxBytes:   int64(p.integer("IMAGE_FETCH_MAX_BYTES", 3750000, 1024, 3932160)),
+		ImageFetchTimeout:    p.duration("IMAGE_FETCH_TIMEOUT", 10*time.Second, 100*time.Millisecond),
 	}
 	if (c.GuardrailID == "") != (c.GuardrailVersion == "") {
 		p.fail("GUARDRAIL_VERSION", c.GuardrailVersion, "GUARDRAIL_IDENTIFIER and GUARDRAIL_VERSION must be set together")

@@ -1,15 +1,20 @@
 package server
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	"github.com/openwebui-bedrock/gateway/bedrock"
+	"github.com/openwebui-bedrock/gateway/imagefetch"
 )
 
 // These tests send OpenAI requests through the gateway to the emulator, which validates like Bedrock: a
@@ -271,3 +276,36 @@ func TestCatalogueOptions(t *testing.T) {
 }
 
 var _ = bedrock.ReasoningField
+
+func TestImageURLs(t *testing.T) {
+	png, _ := base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+	var hits atomic.Int32
+	img := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(png)
+	}))
+	defer img.Close()
+	url := strings.Replace(img.URL, "127.0.0.1", "localhost", 1) + "/cat.png"
+	body := func(model string) string {
+		return `{"model":"` + model + `","messages":[{"role":"user","content":[{"type":"text","text":"what is it?"},{"type":"image_url","image_url":{"url":"` + url + `"}}]}]}`
+	}
+
+	// The default fetcher refuses a loopback image server (its port, then its address): it is never contacted.
+	g := startGateway(t, func(o *gatewayOpts) { o.images = imagefetch.New(imagefetch.Config{}) })
+	e := wantError(t, g.do("POST", "/chat/completions", body(haiku)), 400, "")
+	if hits.Load() != 0 {
+		t.Fatalf("SSRF guard: %q, %d hits", e.Error.Message, hits.Load())
+	}
+	// An operator's allow-list lets an internal image host through.
+	g = startGateway(t, func(o *gatewayOpts) { o.images = imagefetch.New(imagefetch.Config{AllowHosts: []string{"localhost"}}) })
+	post(t, g, body(haiku))
+	if hits.Load() != 1 {
+		t.Fatalf("image fetched %d times", hits.Load())
+	}
+	// A text-only model is refused before anything is fetched.
+	wantError(t, g.do("POST", "/chat/completions", body("amazon.nova-micro-v1:0")), 400, "")
+	if hits.Load() != 1 {
+		t.Fatalf("fetched an image for a text-only model")
+	}
+}

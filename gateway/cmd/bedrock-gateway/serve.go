@@ -22,6 +22,7 @@ import (
 	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/config"
 	"github.com/openwebui-bedrock/gateway/emulator"
+	"github.com/openwebui-bedrock/gateway/imagefetch"
 	"github.com/openwebui-bedrock/gateway/server"
 )
 
@@ -71,6 +72,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	svc := &bedrock.Service{Runtime: bedrockruntime.NewFromConfig(awsCfg), Catalogue: cat, DefaultModel: cfg.DefaultModel,
 		Options: translateOptions(cfg)}
+	if cfg.ImageFetch {
+		svc.Images = imagefetch.New(imagefetch.Config{MaxBytes: cfg.ImageFetchMaxBytes, Timeout: cfg.ImageFetchTimeout,
+			AllowHosts: cfg.ImageFetchAllowHosts, UserAgent: "bedrock-gateway/" + buildVersion()})
+	}
 	srv := server.New(server.Options{
 		Prefix: cfg.RoutePrefix, APIKeys: []string{key}, AllowedOrigins: cfg.AllowedOrigins,
 		MaxRequestBytes: cfg.MaxRequestBytes, PingInterval: cfg.PingInterval, Debug: cfg.Debug,
