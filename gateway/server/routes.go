@@ -23,6 +23,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/models", s.handleListModels)
 		r.Get("/models/*", s.handleGetModel) // ids contain ':' and '/' (ARNs)
 		r.Post("/chat/completions", s.handleChat)
+		r.Post("/embeddings", s.handleEmbeddings)
 	})
 	return r
 }
