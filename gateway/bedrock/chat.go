@@ -38,10 +38,11 @@ type Service struct {
 
 // Result describes a finished call, for access logs and metrics.
 type Result struct {
-	Model            string // the Bedrock model invoked
+	Model            string // the catalogue id of the model invoked; empty if no model was resolved
 	Usage            *openai.Usage
 	FinishReason     string
 	BedrockRequestID string
+	Upstream         time.Duration // time in Bedrock calls: the whole Converse, or ConverseStream until it opened
 }
 
 // Resolve maps the requested model name to a catalogue entry. OpenAI model names (gpt-*) go to DEFAULT_MODEL so that
@@ -130,7 +131,9 @@ func (s *Service) Complete(ctx context.Context, req *openai.ChatRequest) (*opena
 
 func (s *Service) converse(ctx context.Context, req *openai.ChatRequest, call *Call) (*openai.ChatCompletion, Result, error) {
 	res := Result{Model: call.Model.ID}
+	start := time.Now()
 	out, err := s.Runtime.Converse(ctx, call.Input)
+	res.Upstream = time.Since(start)
 	if err != nil {
 		res.BedrockRequestID = RequestID(err)
 		return nil, res, MapError(err)
@@ -154,10 +157,11 @@ func ownEventStreamCodec(o *bedrockruntime.Options) {
 }
 
 // ChunkSink receives a stream. Open is called once Bedrock has accepted the request, before the first chunk, so that
-// errors up to that point can still be sent as a plain HTTP error with the right status. Ping is called after
+// errors up to that point can still be sent as a plain HTTP error with the right status; it names the catalogue
+// model serving the stream. Ping is called after
 // PingEvery of silence (a keep-alive for proxies and clients with idle timeouts).
 type ChunkSink interface {
-	Open() error
+	Open(model string) error
 	Send(*openai.ChatCompletionChunk) error
 	Ping() error
 	PingEvery() time.Duration
@@ -176,7 +180,9 @@ func (s *Service) Stream(ctx context.Context, req *openai.ChatRequest, sink Chun
 	res.Model = call.Model.ID
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	start := time.Now()
 	out, err := s.Runtime.ConverseStream(ctx, StreamInput(call.Input), ownEventStreamCodec)
+	res.Upstream = time.Since(start)
 	if err != nil {
 		res.BedrockRequestID = RequestID(err)
 		return res, MapError(err)
@@ -184,7 +190,7 @@ func (s *Service) Stream(ctx context.Context, req *openai.ChatRequest, sink Chun
 	res.BedrockRequestID, _ = awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
 	stream := out.GetStream()
 	defer stream.Close()
-	if err := sink.Open(); err != nil {
+	if err := sink.Open(call.Model.ID); err != nil {
 		return res, err
 	}
 	tr := &StreamTranslator{ID: NewCompletionID(), Model: req.Model, Created: time.Now().Unix(), IncludeUsage: req.IncludeUsage(), Call: call}
@@ -227,7 +233,7 @@ func (s *Service) streamFromConverse(ctx context.Context, req *openai.ChatReques
 	if err != nil {
 		return res, err
 	}
-	if err := sink.Open(); err != nil {
+	if err := sink.Open(call.Model.ID); err != nil {
 		return res, err
 	}
 	for _, c := range CompletionChunks(resp, req.IncludeUsage()) {

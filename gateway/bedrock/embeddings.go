@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -340,7 +341,7 @@ func captureInputTokens(dst *int) func(*bedrockruntime.Options) {
 }
 
 // Embed answers an embeddings request. Every error it returns is an *openai.Error.
-func (e *Embedder) Embed(ctx context.Context, req *openai.EmbeddingRequest) (*openai.EmbeddingList, Result, error) {
+func (e *Embedder) Embed(ctx context.Context, req *openai.EmbeddingRequest) (_ *openai.EmbeddingList, res Result, _ error) {
 	if oerr := req.Validate(); oerr != nil {
 		return nil, Result{}, oerr
 	}
@@ -348,7 +349,7 @@ func (e *Embedder) Embed(ctx context.Context, req *openai.EmbeddingRequest) (*op
 	if oerr != nil {
 		return nil, Result{}, oerr
 	}
-	res := Result{Model: m.ID}
+	res.Model = m.ID
 	plan, oerr := planEmbeddings(req, m)
 	if oerr != nil {
 		return nil, res, oerr
@@ -357,6 +358,8 @@ func (e *Embedder) Embed(ctx context.Context, req *openai.EmbeddingRequest) (*op
 	vecs := make([][]float32, len(plan.texts))
 	tokens := make([]int, len(plan.calls))
 	ids := make([]string, len(plan.calls))
+	start := time.Now()
+	defer func() { res.Upstream = time.Since(start) }()
 	err := e.fanOut(ctx, len(plan.calls), func(ctx context.Context, i int) error {
 		c := plan.calls[i]
 		header := -1

@@ -42,6 +42,8 @@ type Config struct {
 	ModelAllowlist   []string          // MODEL_ALLOWLIST: ids or globs; empty allows every model
 	ModelAliases     map[string]string // MODEL_ALIASES: alias=target,…
 
+	MetricsAddr string // METRICS_ADDR: serve /metrics unauthenticated on this address too (e.g. :9090)
+
 	ImageFetch           bool          // IMAGE_FETCH_ENABLED: fetch http(s) image URLs (SSRF-safe)
 	ImageFetchAllowHosts []string      // hosts exempt from the private-address check (an internal image server)
 	ImageFetchMaxBytes   int64         // per image
@@ -79,6 +81,7 @@ func Load(getenv Getenv) (Config, error) {
 		ModelAllowlist:    p.list("MODEL_ALLOWLIST", nil),
 		ModelAliases:      p.pairs("MODEL_ALIASES"),
 
+		MetricsAddr:          p.str("METRICS_ADDR", ""),
 		ImageFetch:           p.boolean("IMAGE_FETCH_ENABLED", true),
 		ImageFetchAllowHosts: p.list("IMAGE_FETCH_ALLOW_HOSTS", nil),
 		ImageFetchMaxBytes:   int64(p.integer("IMAGE_FETCH_MAX_BYTES", 3750000, 1024, 3932160)),

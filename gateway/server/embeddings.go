@@ -2,33 +2,20 @@ package server
 
 import (
 	"net/http"
-	"sync"
 
 	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/openai"
 )
 
-// ReferenceEmbeddingModel is the reference gateway's DEFAULT_EMBEDDING_MODEL, used when no embedder was configured.
-const ReferenceEmbeddingModel = "cohere.embed-multilingual-v3"
-
-// embedders holds each Server's embedder. It lives here rather than in a Server field only while server.go is being
-// edited elsewhere; moving it into the struct changes nothing else.
-var embedders sync.Map // *Server → *bedrock.Embedder
-
-// WithEmbedder sets what answers POST /embeddings. Without it, embeddings use the chat service's runtime and
-// catalogue with ReferenceEmbeddingModel as the default embedding model.
+// WithEmbedder sets what answers POST /embeddings (DEFAULT_EMBEDDING_MODEL lives in it). Without it, embeddings
+// use the chat service's runtime and catalogue with the reference gateway's default embedding model.
 func (s *Server) WithEmbedder(e *bedrock.Embedder) *Server {
-	embedders.Store(s, e)
+	s.embed = e
 	return s
 }
 
-func (s *Server) embedder() *bedrock.Embedder {
-	if e, ok := embedders.Load(s); ok {
-		return e.(*bedrock.Embedder)
-	}
-	e, _ := embedders.LoadOrStore(s, &bedrock.Embedder{Runtime: s.chat.Runtime, Catalogue: s.chat.Catalogue, DefaultModel: ReferenceEmbeddingModel})
-	return e.(*bedrock.Embedder)
-}
+// ReferenceEmbeddingModel is the reference gateway's DEFAULT_EMBEDDING_MODEL.
+const ReferenceEmbeddingModel = "cohere.embed-multilingual-v3"
 
 func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	if s.refuseWhileDraining(w) {
@@ -41,11 +28,8 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	ci := info(r)
 	ci.model = req.Model
-	resp, res, err := s.embedder().Embed(r.Context(), &req)
-	ci.bedrockRequestID = res.BedrockRequestID
-	if res.Model != "" {
-		ci.model = res.Model
-	}
+	resp, res, err := s.embed.Embed(r.Context(), &req)
+	ci.note(res)
 	if err != nil {
 		writeError(w, asAPIError(err))
 		return

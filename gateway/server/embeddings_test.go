@@ -314,7 +314,7 @@ func TestEmbeddingsAccessLog(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &buf}, nil))
 	srv := New(Options{Prefix: "/api/v1", APIKeys: []string{testKey}, MaxRequestBytes: 1 << 20}, g.srv.chat, log).
-		WithEmbedder(g.srv.embedder())
+		WithEmbedder(g.srv.embed)
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	g.URL = hs.URL + "/api/v1"

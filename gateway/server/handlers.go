@@ -2,12 +2,14 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/openai"
 )
 
@@ -79,29 +81,39 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.streamChat(w, r, &req, ci)
 		return
 	}
+	start := time.Now()
 	resp, res, err := s.chat.Complete(r.Context(), &req)
-	ci.bedrockRequestID = res.BedrockRequestID
-	if res.Model != "" {
-		ci.model = res.Model
-	}
+	ci.note(res)
 	if err != nil {
 		writeError(w, asAPIError(err))
 		return
 	}
-	ci.inputTokens, ci.outputTokens, ci.finishReason = resp.Usage.PromptTokens, resp.Usage.CompletionTokens, res.FinishReason
+	// Server-Timing lets a client see how much of the latency was Bedrock's and how much the gateway's own.
+	total := time.Since(start)
+	w.Header().Set("Server-Timing", fmt.Sprintf("gateway;dur=%.3f, bedrock;dur=%.3f",
+		float64(max(total-res.Upstream, 0).Microseconds())/1000, float64(res.Upstream.Microseconds())/1000))
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req *openai.ChatRequest, ci *callInfo) {
-	sink := newSSESink(w, s.opts.PingInterval)
-	res, err := s.chat.Stream(r.Context(), req, sink)
-	ci.bedrockRequestID, ci.finishReason = res.BedrockRequestID, res.FinishReason
+// note copies what the access log and metrics need from a call's result.
+func (ci *callInfo) note(res bedrock.Result) {
+	ci.bedrockRequestID, ci.finishReason, ci.upstream = res.BedrockRequestID, res.FinishReason, res.Upstream
 	if res.Model != "" {
-		ci.model = res.Model
+		ci.model, ci.resolved = res.Model, res.Model
 	}
-	if res.Usage != nil {
-		ci.inputTokens, ci.outputTokens = res.Usage.PromptTokens, res.Usage.CompletionTokens
+	if u := res.Usage; u != nil {
+		ci.inputTokens, ci.outputTokens = u.PromptTokens, u.CompletionTokens
+		if d := u.PromptTokensDetails; d != nil {
+			ci.cacheRead, ci.cacheWrite = d.CachedTokens, d.CacheWriteTokens
+		}
 	}
+}
+
+func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req *openai.ChatRequest, ci *callInfo) {
+	sink := newSSESink(w, s.opts.PingInterval, s.metrics)
+	defer sink.close()
+	res, err := s.chat.Stream(r.Context(), req, sink)
+	ci.note(res)
 	switch {
 	case err == nil:
 		sink.done()

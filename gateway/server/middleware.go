@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,11 @@ type callInfo struct {
 	errType          string
 	errMsg           string
 	stream           bool
+	// resolved is the catalogue id of the model that served the request (bounded, so usable as a metric label).
+	resolved   string
+	upstream   time.Duration
+	cacheRead  int
+	cacheWrite int
 }
 
 type ctxKey struct{}
@@ -127,6 +133,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if ci.bedrockRequestID != "" {
 			attrs = append(attrs, slog.String("bedrock_request_id", ci.bedrockRequestID))
 		}
+		s.observe(r, route, status, time.Since(start), ci)
 		level := slog.LevelInfo
 		if ci.errType != "" {
 			attrs = append(attrs, slog.String("error_type", ci.errType), slog.String("error", ci.errMsg))
@@ -136,6 +143,51 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		}
 		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})
+}
+
+// observe records a finished request's metrics.
+func (s *Server) observe(r *http.Request, route string, status int, d time.Duration, ci *callInfo) {
+	m := s.metrics
+	m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+	m.RequestDuration.WithLabelValues(route).Observe(d.Seconds())
+	if ci.errType != "" {
+		m.Errors.WithLabelValues(errorClass(status, ci.upstream > 0), ci.errType).Inc()
+	}
+	if ci.resolved == "" {
+		return
+	}
+	op := "Converse"
+	if ci.stream {
+		op = "ConverseStream"
+	}
+	if r.URL.Path != "" && strings.HasSuffix(route, "/embeddings") {
+		op = "InvokeModel"
+	}
+	if ci.upstream > 0 {
+		m.Upstream.WithLabelValues(op, ci.resolved).Observe(ci.upstream.Seconds())
+		if !ci.stream && status == http.StatusOK {
+			m.Overhead.WithLabelValues(route).Observe(max(d-ci.upstream, 0).Seconds())
+		}
+	}
+	for typ, n := range map[string]int{"input": ci.inputTokens - ci.cacheRead - ci.cacheWrite, "output": ci.outputTokens, "cache_read": ci.cacheRead, "cache_write": ci.cacheWrite} {
+		if n > 0 {
+			m.Tokens.WithLabelValues(ci.resolved, typ).Add(float64(n))
+		}
+	}
+}
+
+// errorClass: 4xx are the client's (but throttling is Bedrock's capacity), 502/503/504 are Bedrock's, other 5xx
+// after a Bedrock call are Bedrock's too, and the rest are the gateway's own.
+func errorClass(status int, calledBedrock bool) string {
+	switch {
+	case status == http.StatusTooManyRequests && calledBedrock,
+		status == http.StatusBadGateway, status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout,
+		status >= 500 && calledBedrock:
+		return "upstream"
+	case status >= 500:
+		return "gateway"
+	}
+	return "client"
 }
 
 func (s *Server) recoverPanics(next http.Handler) http.Handler {

@@ -18,6 +18,9 @@ func (s *Server) Handler() http.Handler {
 	})
 
 	r.Get("/health", s.handleHealth)
+	// Metrics on the API port need the API key; METRICS_ADDR serves them unauthenticated on a separate port for
+	// in-VPC scrapers.
+	r.With(s.authenticate).Get("/metrics", s.metrics.Handler().ServeHTTP)
 	r.Route(s.opts.Prefix+"/", func(r chi.Router) {
 		r.Use(s.authenticate)
 		r.Get("/models", s.handleListModels)

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/openwebui-bedrock/gateway/metrics"
 	"github.com/openwebui-bedrock/gateway/openai"
 )
 
@@ -17,6 +20,13 @@ type sseSink struct {
 	enc    *json.Encoder
 	every  time.Duration
 	opened bool
+
+	// Stream timing for metrics: time to first token and between tokens.
+	metrics   *metrics.Metrics
+	start     time.Time
+	lastDelta time.Time
+	ttft      prometheus.Observer
+	itl       prometheus.Observer
 }
 
 var (
@@ -25,14 +35,16 @@ var (
 	sseDone   = []byte("data: [DONE]\n\n")
 )
 
-func newSSESink(w http.ResponseWriter, every time.Duration) *sseSink {
-	s := &sseSink{w: w, rc: http.NewResponseController(w), every: every}
+func newSSESink(w http.ResponseWriter, every time.Duration, m *metrics.Metrics) *sseSink {
+	s := &sseSink{w: w, rc: http.NewResponseController(w), every: every, metrics: m, start: time.Now()}
 	s.enc = json.NewEncoder(&s.buf)
 	s.enc.SetEscapeHTML(false) // keep "<think>" and "&" readable; SSE needs no HTML escaping
 	return s
 }
 
-func (s *sseSink) Open() error {
+func (s *sseSink) Open(model string) error {
+	s.ttft, s.itl = s.metrics.TTFT.WithLabelValues(model), s.metrics.InterToken.WithLabelValues(model)
+	s.metrics.ActiveStreams.Inc()
 	h := s.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -46,7 +58,27 @@ func (s *sseSink) PingEvery() time.Duration { return s.every }
 
 func (s *sseSink) Ping() error { return s.write(ssePing) }
 
-func (s *sseSink) Send(c *openai.ChatCompletionChunk) error { return s.event(c) }
+func (s *sseSink) Send(c *openai.ChatCompletionChunk) error {
+	if len(c.Choices) > 0 {
+		if d := &c.Choices[0].Delta; d.Content != nil && *d.Content != "" || d.ReasoningContent != nil || len(d.ToolCalls) > 0 {
+			now := time.Now()
+			if s.lastDelta.IsZero() {
+				s.ttft.Observe(now.Sub(s.start).Seconds())
+			} else {
+				s.itl.Observe(now.Sub(s.lastDelta).Seconds())
+			}
+			s.lastDelta = now
+		}
+	}
+	return s.event(c)
+}
+
+// close ends the stream's bookkeeping.
+func (s *sseSink) close() {
+	if s.opened {
+		s.metrics.ActiveStreams.Dec()
+	}
+}
 
 // event writes one "data: <json>\n\n" event.
 func (s *sseSink) event(v any) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/openwebui-bedrock/gateway/config"
 	"github.com/openwebui-bedrock/gateway/emulator"
 	"github.com/openwebui-bedrock/gateway/imagefetch"
+	"github.com/openwebui-bedrock/gateway/metrics"
 	"github.com/openwebui-bedrock/gateway/server"
 )
 
@@ -76,10 +77,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		svc.Images = imagefetch.New(imagefetch.Config{MaxBytes: cfg.ImageFetchMaxBytes, Timeout: cfg.ImageFetchTimeout,
 			AllowHosts: cfg.ImageFetchAllowHosts, UserAgent: "bedrock-gateway/" + buildVersion()})
 	}
+	reg := metrics.New()
 	srv := server.New(server.Options{
 		Prefix: cfg.RoutePrefix, APIKeys: []string{key}, AllowedOrigins: cfg.AllowedOrigins,
 		MaxRequestBytes: cfg.MaxRequestBytes, PingInterval: cfg.PingInterval, Debug: cfg.Debug,
-	}, svc, log)
+		Metrics: reg,
+	}, svc, log).WithEmbedder(&bedrock.Embedder{Runtime: svc.Runtime, Catalogue: cat, DefaultModel: cfg.DefaultEmbedModel})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -100,6 +103,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
+		}
+		ms := &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	select {
 	case err := <-served:
 		return err
