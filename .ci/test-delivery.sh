@@ -124,9 +124,16 @@ echo "CGO_ENABLED=$cgo GOWORK=off go build $build_flags -ldflags \"$ldflags -X m
 read -ra build_args <<<"$build_flags"
 for arch in amd64 arm64; do
 	# GOFLAGS is cleared because the image build has none.
-	(cd gateway && CGO_ENABLED=$cgo GOOS=linux GOARCH=$arch GOWORK=off GOFLAGS="" \
+	if ! (cd gateway && CGO_ENABLED=$cgo GOOS=linux GOARCH=$arch GOWORK=off GOFLAGS="" \
 		go build "${build_args[@]}" -ldflags "$ldflags -X main.version=$version" \
-		-o "$work/$arch/bedrock-gateway" ./cmd/bedrock-gateway)
+		-o "$work/$arch/bedrock-gateway" ./cmd/bedrock-gateway) 2>"$work/build.err"; then
+		cat "$work/build.err" >&2
+		if grep -q 'missing go.sum entry' "$work/build.err"; then
+			fail "gateway/go.sum is incomplete for a standalone build, which is how the image builds the module (its
+    checksums are only in go.work.sum). Fix: cd gateway && GOWORK=off go mod tidy, and commit go.mod/go.sum."
+		fi
+		fail "the gateway does not build for linux/$arch with the Dockerfile's flags"
+	fi
 	bin="$work/$arch/bedrock-gateway"
 	info=$(file -b "$bin")
 	case $arch in
