@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,13 @@ import (
 )
 
 const model = "anthropic.claude-3-haiku-20240307-v1:0"
+
+// gatewayEnv is appended to every gateway child's environment (-gateway-env).
+var gatewayEnv []string
+
+var phases string
+
+func phase(name string) bool { return slices.Contains(strings.Split(phases, ","), name) }
 
 // Row is one line of the report.
 type Row struct {
@@ -81,6 +89,14 @@ func main() {
 	streams := flag.Int("streams", 5000, "concurrent slow streams held in the concurrency phase")
 	levels := flag.String("levels", "1,8,64", "non-streaming concurrency levels")
 	starts := flag.Int("starts", 7, "process starts measured for start-up time")
+	flag.StringVar(&phases, "phases", "startup,nonstream,stream,concurrency", "phases to run (comma-separated)")
+	flag.Func("gateway-env", "extra KEY=value for the gateway processes (repeatable), e.g. GOGC=400 to try a tuning", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return errors.New("want KEY=value")
+		}
+		gatewayEnv = append(gatewayEnv, v)
+		return nil
+	})
 	flag.Parse()
 	if *quick {
 		*dur, *streams, *levels, *starts = 2*time.Second, 1000, "1,8", 3
@@ -112,6 +128,10 @@ func run(dur time.Duration, quick bool, levels []int, streams, starts int, jsonO
 	b := &bench{dur: dur, verbose: os.Stderr, report: &Report{Machine: loadgen.DescribeMachine(), Started: time.Now(),
 		Duration: dur.String(), Quick: quick, Raw: map[string]any{}}}
 	b.logf("machine: %s", b.report.Machine)
+	if len(gatewayEnv) > 0 {
+		b.report.Raw["gateway_env"] = gatewayEnv
+		b.logf("gateway environment additions: %v", gatewayEnv)
+	}
 	b.logf("building the gateway and the emulator")
 	bins, err := loadgen.Build(context.Background())
 	if err != nil {
@@ -120,14 +140,16 @@ func run(dur time.Duration, quick bool, levels []int, streams, starts int, jsonO
 	defer bins.Remove()
 	b.bins = bins
 
-	if err := b.startup(starts); err != nil {
-		return err
+	if phase("startup") {
+		if err := b.startup(starts); err != nil {
+			return err
+		}
 	}
 	if b.emu, err = bins.StartEmulator(); err != nil {
 		return err
 	}
 	defer b.emu.Stop(5 * time.Second)
-	if b.gw, err = bins.StartGateway(b.emu.URL, nil); err != nil {
+	if b.gw, err = bins.StartGateway(b.emu.URL, nil, gatewayEnv...); err != nil {
 		return err
 	}
 	defer func() {
@@ -140,20 +162,29 @@ func run(dur time.Duration, quick bool, levels []int, streams, starts int, jsonO
 	b.client = loadgen.NewClient(512)
 
 	for _, c := range levels {
+		if !phase("nonstream") {
+			break
+		}
 		if err := b.nonStream(c, c == 8 || (len(levels) == 1)); err != nil {
 			return err
 		}
 	}
-	if err := b.streamLatency(); err != nil {
-		return err
-	}
-	if err := b.streamCPU(8); err != nil {
-		return err
+	if phase("stream") {
+		if err := b.streamLatency(); err != nil {
+			return err
+		}
+		if err := b.streamCPU(8); err != nil {
+			return err
+		}
 	}
 	b.gw.Stop(5 * time.Second)
 	b.gw = nil
-	if err := b.concurrency(streams, 20, 250*time.Millisecond); err != nil {
-		return err
+	if phase("concurrency") {
+		// Slow enough that the deltas of all streams together (N×words/stream time) stay well within what two shared
+		// cores deliver, so every stream is open at once; the ramp keeps dial bursts under the listen backlog.
+		if err := b.concurrency(streams, 10, 1500*time.Millisecond); err != nil {
+			return err
+		}
 	}
 
 	b.print(os.Stdout)
@@ -186,7 +217,7 @@ func (b *bench) startup(n int) error {
 	defer emu.Stop(5 * time.Second)
 	var gwReady, emuReady []time.Duration
 	for i := range n + 1 { // the first start warms the page cache and is not counted
-		g, err := b.bins.StartGateway(emu.URL, nil)
+		g, err := b.bins.StartGateway(emu.URL, nil, gatewayEnv...)
 		if err != nil {
 			return err
 		}
@@ -467,7 +498,7 @@ func (b *bench) concurrency(n, words int, gap time.Duration) error {
 		return err
 	}
 	defer emu.Stop(5 * time.Second)
-	gw, err := b.bins.StartGateway(emu.URL, nil)
+	gw, err := b.bins.StartGateway(emu.URL, nil, gatewayEnv...)
 	if err != nil {
 		return err
 	}
@@ -521,10 +552,8 @@ func (b *bench) concurrency(n, words int, gap time.Duration) error {
 		}
 	})
 
-	ramp := 2 * time.Second
-	if n < 2000 {
-		ramp = time.Second
-	}
+	ramp := time.Duration(n) * time.Millisecond // 1,000 streams a second
+	ramp = min(max(ramp, time.Second), 10*time.Second)
 	b.logf("concurrency: %d streams of %d deltas %v apart, started over %v (gateway idle RSS %.1f MiB)", n, words, gap, ramp, mib(gIdle))
 	var wg sync.WaitGroup
 	t0 := time.Now()
@@ -575,8 +604,9 @@ func (b *bench) concurrency(n, words int, gap time.Duration) error {
 	sampler.Wait()
 	gEnd, _ := loadgen.ProcRSS(gw.Pid())
 	fe, _ := firstErr.Load().(string)
-	perG := float64(gPeak.Load()-gIdle) / float64(n)
-	perE := float64(ePeak.Load()-eIdle) / float64(n)
+	held := max(peakInflight.Load(), 1) // memory is per stream actually open at the peak
+	perG := float64(gPeak.Load()-gIdle) / float64(held)
+	perE := float64(ePeak.Load()-eIdle) / float64(max(emuActivePeak.Load(), 1))
 	b.logf("concurrency: %d opened, %d failed (%s), peak in flight %d (emulator active peak %d), gateway RSS idle %.1f peak %.1f end %.1f MiB, FDs idle %d peak %d, %v",
 		opened.Load(), failed.Load(), fe, peakInflight.Load(), emuActivePeak.Load(), mib(gIdle), mib(gPeak.Load()), mib(gEnd), fdIdle, fdPeak.Load(), elapsed)
 	b.report.Raw["concurrency"] = map[string]any{"streams": n, "opened": opened.Load(), "failed": failed.Load(), "first_error": fe,
@@ -585,12 +615,12 @@ func (b *bench) concurrency(n, words int, gap time.Duration) error {
 		"emulator_rss_idle": eIdle, "emulator_rss_peak": ePeak.Load(), "gateway_fds_idle": fdIdle, "gateway_fds_peak": fdPeak.Load(),
 		"elapsed_ns": elapsed, "gateway_cpu_ns": gCPU}
 	sec := fmt.Sprintf("%d concurrent slow streams", n)
-	held := failed.Load() == 0 && peakInflight.Load() == int64(n)
+	allHeld := failed.Load() == 0 && peakInflight.Load() == int64(n)
 	b.add(Row{Section: sec, Metric: "held to completion (errors | peak in flight)", Gateway: float64(failed.Load()),
 		Baseline: float64(peakInflight.Load()), Unit: "errors | streams", Compare: "none",
-		Target: fmt.Sprintf("0 errors, all %d in flight at once", n), Met: met(held), BaseName: "peak simultaneously open streams",
+		Target: fmt.Sprintf("0 errors, all %d in flight at once", n), Met: met(allHeld), BaseName: "peak simultaneously open streams",
 		Notes: []string{fmt.Sprintf("each stream: %d deltas %v apart via [[emulate:delay-ms]]; started over %v", words, gap, ramp)}})
-	b.add(Row{Section: sec, Metric: "RSS per in-flight stream (peak − idle) / N", Gateway: round2(perG / 1024), Baseline: round2(perE / 1024),
+	b.add(Row{Section: sec, Metric: "RSS per in-flight stream (peak − idle) / peak in flight", Gateway: round2(perG / 1024), Baseline: round2(perE / 1024),
 		Unit: "KiB", Compare: "ratio", Target: "≤ 64 KiB", Met: met(perG/1024 <= 64),
 		BaseName: "the emulator's RSS per stream (one bare Go HTTP/1.1 hop; the gateway holds two connections per stream)"})
 	if n < 5000 { // the issue asks for at least 5,000: a smaller run is a smoke test, not a verdict
