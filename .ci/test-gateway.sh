@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Gateway module: formatting, vet, and every test with the race detector (end-to-end tests run the real SDK against
-# the emulator over loopback).
+# Gateway module: formatting, vet, every test with the race detector (end-to-end tests run the real SDK against
+# the emulator over loopback), then a short run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/../gateway"
 unformatted=$(gofmt -l .)
@@ -9,3 +9,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 ./...
+fuzztime=${FUZZTIME:-8s}
+for target in ./openai:FuzzDecodeChatRequest ./bedrock:FuzzBuildConverse ./server:FuzzSSEWriter; do
+  pkg=${target%%:*} name=${target##*:}
+  echo "fuzz $name ($fuzztime)"
+  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" > /tmp/fuzz-$name.log 2>&1 || { cat /tmp/fuzz-$name.log; exit 1; }
+done

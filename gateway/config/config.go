@@ -42,6 +42,13 @@ type Config struct {
 	ModelAllowlist   []string          // MODEL_ALLOWLIST: ids or globs; empty allows every model
 	ModelAliases     map[string]string // MODEL_ALIASES: alias=target,…
 
+	ReadHeaderTimeout time.Duration // READ_HEADER_TIMEOUT: request headers must arrive within this (slow-loris)
+	BodyReadTimeout   time.Duration // BODY_READ_TIMEOUT: the whole request body must arrive within this
+	IdleTimeout       time.Duration // IDLE_TIMEOUT: keep-alive connections idle longer are closed
+	MaxMessages       int           // MAX_MESSAGES: messages per chat request
+	MaxConcurrentKey  int           // MAX_CONCURRENT_REQUESTS_PER_KEY: 0 = unlimited
+	RatePerMinuteKey  int           // RATE_LIMIT_PER_MINUTE_PER_KEY: 0 = unlimited
+
 	MetricsAddr string // METRICS_ADDR: serve /metrics unauthenticated on this address too (e.g. :9090)
 
 	ImageFetch           bool          // IMAGE_FETCH_ENABLED: fetch http(s) image URLs (SSRF-safe)
@@ -81,6 +88,12 @@ func Load(getenv Getenv) (Config, error) {
 		ModelAllowlist:    p.list("MODEL_ALLOWLIST", nil),
 		ModelAliases:      p.pairs("MODEL_ALIASES"),
 
+		ReadHeaderTimeout:    p.duration("READ_HEADER_TIMEOUT", 10*time.Second, 100*time.Millisecond),
+		BodyReadTimeout:      p.duration("BODY_READ_TIMEOUT", 60*time.Second, 100*time.Millisecond),
+		IdleTimeout:          p.duration("IDLE_TIMEOUT", 120*time.Second, time.Second),
+		MaxMessages:          p.integer("MAX_MESSAGES", 2048, 1, 1_000_000),
+		MaxConcurrentKey:     p.integer("MAX_CONCURRENT_REQUESTS_PER_KEY", 0, 0, 1_000_000),
+		RatePerMinuteKey:     p.integer("RATE_LIMIT_PER_MINUTE_PER_KEY", 0, 0, 100_000_000),
 		MetricsAddr:          p.str("METRICS_ADDR", ""),
 		ImageFetch:           p.boolean("IMAGE_FETCH_ENABLED", true),
 		ImageFetchAllowHosts: p.list("IMAGE_FETCH_ALLOW_HOSTS", nil),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -42,6 +43,11 @@ func decodeError(err error) *Error {
 		return BadRequest("Invalid type for '%s': expected %s but got %s.", field, jsonType(typ.Type.Kind().String()), typ.Value).WithParam(field)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return BadRequest("The JSON body of your request is truncated.")
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		// Reading the body failed (a timeout or a dropped connection), which says nothing about its content.
+		return BadRequest("The request body could not be read.").WithCause(err)
 	}
 	// Errors from our own UnmarshalJSON methods carry a readable message.
 	return BadRequest("Invalid request: %s.", strings.TrimSuffix(err.Error(), "."))

@@ -391,10 +391,13 @@ func TestClientDisconnectCancelsBedrockStream(t *testing.T) {
 	}
 	cancel()
 	resp.Body.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	cancelled := time.Now()
+	deadline := cancelled.Add(5 * time.Second)
 	for {
 		st := g.emu.Emulator.Stats()
 		if st.StreamsCancelled == 1 && st.StreamsActive == 0 {
+			// Reported, not asserted: timing belongs to the benchmark, not to a test on a shared machine.
+			t.Logf("Bedrock stream cancelled %s after the client went away", time.Since(cancelled).Round(time.Millisecond))
 			return
 		}
 		if time.Now().After(deadline) {

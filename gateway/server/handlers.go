@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -44,15 +45,20 @@ func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
 	writeRawJSON(w, http.StatusOK, b)
 }
 
-// bodyReadTimeout bounds how long a client may take to send its request body (slow-loris), without the
-// server-wide ReadTimeout, which would also cut long streaming responses.
-const bodyReadTimeout = 60 * time.Second
-
+// decode reads the body within BodyReadTimeout (slow-loris) — a per-request deadline, not the server-wide
+// ReadTimeout, which would also cut long streaming responses.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) *openai.Error {
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	_ = rc.SetReadDeadline(time.Now().Add(s.opts.BodyReadTimeout))
 	defer rc.SetReadDeadline(time.Time{})
-	return openai.Decode(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes), v)
+	err := openai.Decode(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes), v)
+	var ne net.Error
+	if err != nil && errors.As(err.Cause, &ne) && ne.Timeout() {
+		w.Header().Set("Connection", "close")
+		return openai.Errorf(http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
+			"The request body was not received within %s.", s.opts.BodyReadTimeout).WithCause(err)
+	}
+	return err
 }
 
 func (s *Server) refuseWhileDraining(w http.ResponseWriter) bool {
@@ -73,6 +79,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	var req openai.ChatRequest
 	if err := s.decode(w, r, &req); err != nil {
 		writeError(w, err)
+		return
+	}
+	if len(req.Messages) > s.opts.MaxMessages {
+		writeError(w, openai.BadRequest("Too many messages: %d; this gateway accepts at most %d per request.", len(req.Messages), s.opts.MaxMessages).WithParam("messages"))
 		return
 	}
 	ci := info(r)

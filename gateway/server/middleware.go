@@ -244,14 +244,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		sum := sha256.Sum256([]byte(strings.TrimSpace(key)))
-		match := 0
+		match := -1
 		for i := range s.keyHashes {
-			match |= subtle.ConstantTimeCompare(sum[:], s.keyHashes[i][:])
+			if subtle.ConstantTimeCompare(sum[:], s.keyHashes[i][:]) == 1 {
+				match = i // no early exit: every key is compared
+			}
 		}
-		if match != 1 {
+		if match < 0 {
 			writeError(w, openai.Unauthorized("Incorrect API key provided."))
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyIndexKey{}, match)))
 	})
 }

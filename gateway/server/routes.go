@@ -22,7 +22,7 @@ func (s *Server) Handler() http.Handler {
 	// in-VPC scrapers.
 	r.With(s.authenticate).Get("/metrics", s.metrics.Handler().ServeHTTP)
 	r.Route(s.opts.Prefix+"/", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.track, s.authenticate, s.limit)
 		r.Get("/models", s.handleListModels)
 		r.Get("/models/*", s.handleGetModel) // ids contain ':' and '/' (ARNs)
 		r.Post("/chat/completions", s.handleChat)

@@ -5,6 +5,7 @@ package server
 import (
 	"crypto/sha256"
 	"log/slog"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,13 @@ type Options struct {
 	PingInterval    time.Duration
 	Debug           bool             // log request details that may include prompts
 	Metrics         *metrics.Metrics // nil: a private set (still served on /metrics)
+
+	BodyReadTimeout time.Duration // a client must send its whole body within this (slow-loris); default 60s
+	MaxMessages     int           // messages per chat request; 0 means 2048
+	// Per-key limits (0 = off): concurrent API requests, and requests per minute (token bucket, bursts of up to
+	// a minute's worth).
+	MaxConcurrentPerKey int
+	RequestsPerMinute   int
 }
 
 // Server holds the gateway's HTTP state.
@@ -30,7 +38,9 @@ type Server struct {
 	embed     *bedrock.Embedder
 	log       *slog.Logger
 	keyHashes [][sha256.Size]byte
+	limits    []*keyLimiter // one per key, same order as keyHashes
 	draining  atomic.Bool
+	inFlight  atomic.Int64 // API requests being handled (not health checks or scrapes)
 	metrics   *metrics.Metrics
 }
 
@@ -44,6 +54,16 @@ func New(opts Options, chat *bedrock.Service, log *slog.Logger) *Server {
 	if s.opts.PingInterval <= 0 {
 		s.opts.PingInterval = 15 * time.Second
 	}
+	if s.opts.BodyReadTimeout <= 0 {
+		s.opts.BodyReadTimeout = 60 * time.Second
+	}
+	if s.opts.MaxMessages <= 0 {
+		s.opts.MaxMessages = 2048
+	}
+	s.limits = make([]*keyLimiter, len(s.keyHashes))
+	for i := range s.limits {
+		s.limits[i] = newKeyLimiter(opts.MaxConcurrentPerKey, opts.RequestsPerMinute)
+	}
 	s.metrics = opts.Metrics
 	if s.metrics == nil {
 		s.metrics = metrics.New()
@@ -54,3 +74,15 @@ func New(opts Options, chat *bedrock.Service, log *slog.Logger) *Server {
 // Drain makes /health report 503 and new API requests be refused, so load balancers and service discovery stop
 // sending work while in-flight streams finish.
 func (s *Server) Drain() { s.draining.Store(true) }
+
+// InFlight is the number of API requests (chats, streams, embeddings, model lists) being handled.
+func (s *Server) InFlight() int64 { return s.inFlight.Load() }
+
+// track counts a request as in flight while it runs.
+func (s *Server) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+		next.ServeHTTP(w, r)
+	})
+}

@@ -81,7 +81,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv := server.New(server.Options{
 		Prefix: cfg.RoutePrefix, APIKeys: []string{key}, AllowedOrigins: cfg.AllowedOrigins,
 		MaxRequestBytes: cfg.MaxRequestBytes, PingInterval: cfg.PingInterval, Debug: cfg.Debug,
-		Metrics: reg,
+		Metrics: reg, BodyReadTimeout: cfg.BodyReadTimeout, MaxMessages: cfg.MaxMessages,
+		MaxConcurrentPerKey: cfg.MaxConcurrentKey, RequestsPerMinute: cfg.RatePerMinuteKey,
 	}, svc, log).WithEmbedder(&bedrock.Embedder{Runtime: svc.Runtime, Catalogue: cat, DefaultModel: cfg.DefaultEmbedModel})
 
 	ln, err := net.Listen("tcp", *addr)
@@ -90,8 +91,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second, // slow-loris; bodies get their own deadline, streams none
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout, // slow-loris; bodies get their own deadline, streams none
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -119,14 +120,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 
-	// Graceful stop: report unhealthy and refuse new work, let in-flight streams finish within the drain window,
-	// then cut whatever is left.
+	// Graceful stop: /health turns 503 and new API requests are refused (503, Connection: close) while the listener
+	// stays open, so health checks see the state; in-flight requests and streams may finish within the drain
+	// window (SHUTDOWN_TIMEOUT, inside ECS's stop timeout); then the server closes and whatever is left is cut.
 	srv.Drain()
-	log.Info("shutting down; draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
-	drainCtx, cancelDrain := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down; draining in-flight requests", "in_flight", srv.InFlight(), "timeout", cfg.ShutdownTimeout.String())
+	deadline := time.Now().Add(cfg.ShutdownTimeout)
+	for srv.InFlight() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	drainCtx, cancelDrain := context.WithDeadline(context.Background(), deadline.Add(time.Second))
 	defer cancelDrain()
 	if err := hs.Shutdown(drainCtx); err != nil {
-		log.Warn("drain window over; closing remaining connections", "error", err)
+		log.Warn("drain window over; closing remaining connections", "error", err, "in_flight", srv.InFlight())
 		hs.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
