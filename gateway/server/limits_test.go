@@ -92,4 +92,3 @@ func TestSlowBodyGets408(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 }
-
