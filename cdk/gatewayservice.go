@@ -23,8 +23,10 @@ const (
 	GatewayRoutePrefix = "/api/v1"
 	// GatewayUser is the non-root identity the gateway runs as (the distroless "nonroot" user).
 	GatewayUser = "65532:65532"
-	// The gateway drains in-flight streams on SIGTERM; Fargate allows at most 120 s before SIGKILL.
+	// The gateway drains in-flight streams on SIGTERM; Fargate allows at most 120 s before SIGKILL. The gateway's
+	// own drain deadline (SHUTDOWN_TIMEOUT) ends 10 s earlier so it exits cleanly instead of being killed.
 	gatewayStopTimeoutSeconds = 120
+	gatewayDrainSeconds       = 110
 	gatewayCPUTargetPercent   = 60
 )
 
@@ -124,6 +126,7 @@ func NewGatewayService(scope constructs.Construct, id string, props *GatewayServ
 			"DEFAULT_EMBEDDING_MODEL":               jsii.String(cfg.EmbeddingModel),
 			"ENABLE_CROSS_REGION_INFERENCE":         jsii.String("true"),
 			"ENABLE_APPLICATION_INFERENCE_PROFILES": jsii.String("true"),
+			"SHUTDOWN_TIMEOUT":                      jsii.String(fmt.Sprintf("%ds", gatewayDrainSeconds)),
 		},
 		Secrets: &map[string]awsecs.Secret{
 			"API_KEY": awsecs.Secret_FromSecretsManager(props.Secrets.GatewayAPIKey, jsii.String(GatewayAPIKeyField)),
@@ -146,11 +149,13 @@ func NewGatewayService(scope constructs.Construct, id string, props *GatewayServ
 
 	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Network.Vpc,
-		Description:      jsii.String("bedrock-gateway: HTTP from Open WebUI only; HTTPS out to AWS APIs"),
+		Description:      jsii.String("bedrock-gateway: HTTP from Open WebUI only; out to AWS APIs and image URLs"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("HTTPS to Bedrock, ECR, Secrets Manager and CloudWatch Logs"), nil)
+		jsii.String("HTTPS to Bedrock, ECR, Secrets Manager, CloudWatch Logs and https image URLs"), nil)
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(80)),
+		jsii.String("http image URLs in chat requests (the gateway's SSRF-safe fetcher)"), nil)
 
 	service := awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
 		Cluster:           props.Cluster.Cluster,
