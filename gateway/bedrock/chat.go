@@ -10,6 +10,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
 
 	"github.com/openwebui-bedrock/gateway/openai"
@@ -156,13 +157,14 @@ func ownEventStreamCodec(o *bedrockruntime.Options) {
 	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
 }
 
-// ChunkSink receives a stream. Open is called once Bedrock has accepted the request, before the first chunk, so that
+// ChunkSink receives a stream. Send may buffer; Flush pushes what was sent to the client. Open is called once Bedrock has accepted the request, before the first chunk, so that
 // errors up to that point can still be sent as a plain HTTP error with the right status; it names the catalogue
 // model serving the stream. Ping is called after
 // PingEvery of silence (a keep-alive for proxies and clients with idle timeouts).
 type ChunkSink interface {
 	Open(model string) error
 	Send(*openai.ChatCompletionChunk) error
+	Flush() error
 	Ping() error
 	PingEvery() time.Duration
 }
@@ -200,29 +202,41 @@ func (s *Service) Stream(ctx context.Context, req *openai.ChatRequest, sink Chun
 	defer ping.Stop()
 	events := stream.Events()
 	for {
+		var ev types.ConverseStreamOutput
+		var ok bool
 		select {
-		case ev, ok := <-events:
-			if !ok {
-				if err := stream.Err(); err != nil {
-					return res, MapError(err)
-				}
-				if err := ctx.Err(); err != nil {
-					return res, MapError(err)
-				}
-				return res, tr.End(sink.Send)
-			}
-			if err := tr.Event(ev, sink.Send); err != nil {
+		case ev, ok = <-events:
+		default:
+			// Nothing is waiting: flush what was written, then block. Events that arrive in a burst share one
+			// flush (one write system call) instead of one each.
+			if err := sink.Flush(); err != nil {
 				return res, err
 			}
-			ping.Reset(sink.PingEvery())
-		case <-ping.C:
-			if err := sink.Ping(); err != nil {
-				return res, err
+			select {
+			case ev, ok = <-events:
+			case <-ping.C:
+				if err := sink.Ping(); err != nil {
+					return res, err
+				}
+				ping.Reset(sink.PingEvery())
+				continue
+			case <-ctx.Done():
+				return res, MapError(ctx.Err())
 			}
-			ping.Reset(sink.PingEvery())
-		case <-ctx.Done():
-			return res, MapError(ctx.Err())
 		}
+		if !ok {
+			if err := stream.Err(); err != nil {
+				return res, MapError(err)
+			}
+			if err := ctx.Err(); err != nil {
+				return res, MapError(err)
+			}
+			return res, tr.End(sink.Send)
+		}
+		if err := tr.Event(ev, sink.Send); err != nil {
+			return res, err
+		}
+		ping.Reset(sink.PingEvery())
 	}
 }
 
@@ -241,7 +255,7 @@ func (s *Service) streamFromConverse(ctx context.Context, req *openai.ChatReques
 			return res, err
 		}
 	}
-	return res, nil
+	return res, sink.Flush()
 }
 
 // CompletionChunks renders a finished completion as the chunks a stream of it would have carried.

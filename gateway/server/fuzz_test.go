@@ -29,6 +29,7 @@ func FuzzSSEWriter(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		sink.Flush()
 		sink.close()
 		out := rec.Body.String()
 		if !strings.HasPrefix(out, "data: ") || !strings.HasSuffix(out, "\n\n") || strings.Count(out, "\n") != 2 {

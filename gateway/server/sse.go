@@ -56,7 +56,7 @@ func (s *sseSink) Open(model string) error {
 
 func (s *sseSink) PingEvery() time.Duration { return s.every }
 
-func (s *sseSink) Ping() error { return s.write(ssePing) }
+func (s *sseSink) Ping() error { return s.write(ssePing, true) }
 
 func (s *sseSink) Send(c *openai.ChatCompletionChunk) error {
 	if len(c.Choices) > 0 {
@@ -70,8 +70,11 @@ func (s *sseSink) Send(c *openai.ChatCompletionChunk) error {
 			s.lastDelta = now
 		}
 	}
-	return s.event(c)
+	return s.event(c, false)
 }
+
+// Flush pushes buffered events to the client.
+func (s *sseSink) Flush() error { return s.rc.Flush() }
 
 // close ends the stream's bookkeeping.
 func (s *sseSink) close() {
@@ -80,29 +83,32 @@ func (s *sseSink) close() {
 	}
 }
 
-// event writes one "data: <json>\n\n" event.
-func (s *sseSink) event(v any) error {
+// event writes one "data: <json>\n\n" event, flushed or left for the next Flush.
+func (s *sseSink) event(v any, flush bool) error {
 	s.buf.Reset()
 	s.buf.Write(ssePrefix)
 	if err := s.enc.Encode(v); err != nil { // Encode ends with '\n'
 		return err
 	}
 	s.buf.WriteByte('\n')
-	return s.write(s.buf.Bytes())
+	return s.write(s.buf.Bytes(), flush)
 }
 
-func (s *sseSink) write(b []byte) error {
+func (s *sseSink) write(b []byte, flush bool) error {
 	if _, err := s.w.Write(b); err != nil {
 		return err
+	}
+	if !flush {
+		return nil
 	}
 	return s.rc.Flush()
 }
 
-func (s *sseSink) done() { _ = s.write(sseDone) }
+func (s *sseSink) done() { _ = s.write(sseDone, true) }
 
 // fail ends a started stream with one error event that both OpenAI SDKs raise on, then [DONE] so line-oriented
 // readers stop waiting. There is no finish chunk: the answer is incomplete and must not look complete.
 func (s *sseSink) fail(e *openai.Error) {
-	_ = s.event(openai.ErrorBody{Error: e})
+	_ = s.event(openai.ErrorBody{Error: e}, false)
 	s.done()
 }
