@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/openai"
+	"github.com/openwebui-bedrock/gateway/tracing"
 )
 
 var (
@@ -87,6 +91,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	ci := info(r)
 	ci.model, ci.stream = req.Model, req.Stream
+	ctx, span := tracing.Tracer().Start(r.Context(), "chat", trace.WithSpanKind(trace.SpanKindClient))
+	defer func() { endChatSpan(span, &req, ci) }()
+	r = r.WithContext(ctx)
 	if req.Stream {
 		s.streamChat(w, r, &req, ci)
 		return
@@ -103,6 +110,39 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server-Timing", fmt.Sprintf("gateway;dur=%.3f, bedrock;dur=%.3f",
 		float64(max(total-res.Upstream, 0).Microseconds())/1000, float64(res.Upstream.Microseconds())/1000))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// endChatSpan names and describes the GenAI span (semantic conventions for gen_ai client spans) and ends it.
+func endChatSpan(span trace.Span, req *openai.ChatRequest, ci *callInfo) {
+	if span.IsRecording() {
+		model := ci.resolved
+		if model == "" {
+			model = req.Model
+		}
+		span.SetName("chat " + model)
+		attrs := []attribute.KeyValue{tracing.OperationName.String("chat"), tracing.ProviderName.String("aws.bedrock"),
+			tracing.RequestModel.String(req.Model), tracing.ResponseModel.String(model),
+			tracing.UsageInputTokens.Int(ci.inputTokens), tracing.UsageOutputTokens.Int(ci.outputTokens),
+			attribute.String("aws.request_id", ci.bedrockRequestID)}
+		if n := req.MaxOutputTokens(); n != nil {
+			attrs = append(attrs, tracing.RequestMaxTokens.Int(*n))
+		}
+		if req.Temperature != nil {
+			attrs = append(attrs, tracing.RequestTemp.Float64(*req.Temperature))
+		}
+		if req.TopP != nil {
+			attrs = append(attrs, tracing.RequestTopP.Float64(*req.TopP))
+		}
+		if ci.finishReason != "" {
+			attrs = append(attrs, tracing.FinishReasons.StringSlice([]string{ci.finishReason}))
+		}
+		if ci.errType != "" {
+			attrs = append(attrs, attribute.String("error.type", ci.errType))
+			span.SetStatus(codes.Error, ci.errMsg)
+		}
+		span.SetAttributes(attrs...)
+	}
+	span.End()
 }
 
 // note copies what the access log and metrics need from a call's result.

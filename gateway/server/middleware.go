@@ -14,8 +14,14 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/openwebui-bedrock/gateway/openai"
+	"github.com/openwebui-bedrock/gateway/tracing"
 )
 
 // callInfo is what a handler learned about a request, read by the access log after it returns.
@@ -102,10 +108,15 @@ func validRequestID(id string) bool {
 
 // accessLog writes one line per request. It never logs prompts, replies or keys.
 func (s *Server) accessLog(next http.Handler) http.Handler {
+	tracer := tracing.Tracer()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ci := info(r)
 		sw := &statusWriter{ResponseWriter: w, info: ci}
+		// A server span per request (a no-op unless tracing is configured), joined to the caller's trace.
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
 		if r.URL.Path == "/health" && sw.status == http.StatusOK && !s.opts.Debug {
 			return // load balancer probes every few seconds would drown the log
@@ -134,6 +145,15 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("bedrock_request_id", ci.bedrockRequestID))
 		}
 		s.observe(r, route, status, time.Since(start), ci)
+		if span.IsRecording() {
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),
+				attribute.Int("http.response.status_code", status), attribute.String("gateway.request_id", ci.requestID))
+			if status >= 500 {
+				span.SetStatus(codes.Error, ci.errMsg)
+			}
+		}
+		span.End()
 		level := slog.LevelInfo
 		if ci.errType != "" {
 			attrs = append(attrs, slog.String("error_type", ci.errType), slog.String("error", ci.errMsg))

@@ -25,6 +25,7 @@ import (
 	"github.com/openwebui-bedrock/gateway/imagefetch"
 	"github.com/openwebui-bedrock/gateway/metrics"
 	"github.com/openwebui-bedrock/gateway/server"
+	"github.com/openwebui-bedrock/gateway/tracing"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -46,6 +47,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
 	if *addr == "" {
 		*addr = ":" + strconv.Itoa(cfg.Port)
+	}
+
+	if tracing.Enabled(getenv) {
+		stopTracing, err := tracing.Setup(ctx, "bedrock-gateway", buildVersion())
+		if err != nil {
+			return err
+		}
+		defer func() {
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			stopTracing(flushCtx)
+		}()
+		log.Info("OpenTelemetry tracing on (OTLP/HTTP)")
 	}
 
 	awsCfg, stopEmulator, err := awsConfig(ctx, cfg, *useEmulator)
