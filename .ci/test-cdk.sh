@@ -38,4 +38,9 @@ npx cdk synth --quiet --output "$out" -c region=us-east-1 -c githubRepo=example/
 for stack in OpenWebUIBedrockRegistry OpenWebUIBedrockApp; do
   [ -s "$out/$stack.template.json" ] || { echo "no template for $stack" >&2; exit 1; }
 done
+step "npx cdk synth with a bad context value must fail, naming the key"
+if bad=$(npx cdk synth --quiet --output "$out/bad" -c natGateways=five 2>&1); then
+  echo "synth accepted natGateways=five" >&2; exit 1
+fi
+grep -q 'context key "natGateways"' <<<"$bad" || { echo "$bad" >&2; echo "no message naming natGateways" >&2; exit 1; }
 step "cdk done"

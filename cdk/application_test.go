@@ -603,7 +603,7 @@ func TestGatewayLogMetricFiltersReadTheJsonAccessLog(t *testing.T) {
 func TestDashboardShowsRequestsLatencyErrorsTokensEcsAndAlb(t *testing.T) {
 	each(t, []string{"default", "full"}, func(t *testing.T, s *synthesized) {
 		d := onlyResource(t, s.appJSON, "AWS::CloudWatch::Dashboard", nil)
-		wantEqual(t, "name", d.Props["DashboardName"], "OpenWebUIBedrockApp-operations")
+		wantEqual(t, "name", d.Props["DashboardName"], "OpenWebUIBedrockApp-"+s.stacks.Config.Region)
 		wantContains(t, "dashboard body", d.Props["DashboardBody"], `\"title\":\"Requests\"`, `\"title\":\"Latency\"`,
 			`\"title\":\"Errors\"`, `\"title\":\"Tokens per model\"`, `\"title\":\"ECS CPU %\"`,
 			`\"title\":\"ECS memory %\"`, `\"title\":\"ALB target health (Open WebUI)\"`, "HTTPCode_ELB_5XX_Count",

@@ -206,7 +206,8 @@ func (o *Observability) newDashboard(props *ObservabilityProps, all5xx cw.MathEx
 		alarms = append(alarms, a)
 	}
 	d := cw.NewDashboard(o.Construct, jsii.String("Dashboard"), &cw.DashboardProps{
-		DashboardName:   jsii.String(*stack.StackName() + "-operations"),
+		// Dashboard names are per account, not per region: the region keeps two deployments apart.
+		DashboardName:   jsii.String(*stack.StackName() + "-" + *stack.Region()),
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 	})
 	d.AddWidgets(
