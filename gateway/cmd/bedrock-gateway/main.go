@@ -2,6 +2,7 @@
 //
 //	bedrock-gateway [-emulator] [-addr host:port]   serve (on a built-in Bedrock emulator with -emulator)
 //	bedrock-gateway healthcheck                       probe http://127.0.0.1:$PORT/health; exit 0 when healthy
+//	bedrock-gateway smoke --url URL --key KEY         check a running gateway end to end; exit 1 on any failure
 //	bedrock-gateway version                           print the version
 package main
 
@@ -33,6 +34,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch args[0] {
 		case "healthcheck":
 			return healthcheck(ctx, getenv)
+		case "smoke":
+			return runSmoke(ctx, args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, buildVersion())
 			return nil

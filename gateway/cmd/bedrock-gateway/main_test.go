@@ -212,3 +212,17 @@ func TestHealthcheckSubcommand(t *testing.T) {
 		t.Fatal("healthcheck passed with the gateway down")
 	}
 }
+
+func TestSmokeSubcommand(t *testing.T) {
+	r := start(t, map[string]string{"API_KEY": "k"}, "-emulator")
+	var out strings.Builder
+	err := run(context.Background(), []string{"smoke", "--url", r.base + "/api/v1", "--key", "k", "--embedding-model", "cohere.embed-multilingual-v3"},
+		func(string) string { return "" }, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "PASS") || strings.Contains(out.String(), "FAIL") {
+		t.Fatalf("smoke against a healthy gateway: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"smoke", "--url", r.base, "--key", "wrong"}, func(string) string { return "" }, &out, io.Discard); err == nil {
+		t.Fatalf("smoke passed with a wrong key:\n%s", out.String())
+	}
+}
