@@ -15,3 +15,6 @@ for target in ./openai:FuzzDecodeChatRequest ./bedrock:FuzzBuildConverse ./serve
   echo "fuzz $name ($fuzztime)"
   go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" > /tmp/fuzz-$name.log 2>&1 || { cat /tmp/fuzz-$name.log; exit 1; }
 done
+# A short soak: mixed load with injected Bedrock faults against the real binaries; fails on any lost or mis-ended
+# stream, wrong status, hang or leak.
+go run ./cmd/gateway-soak -duration "${SOAK_DURATION:-15s}" -concurrency 50

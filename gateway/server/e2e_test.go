@@ -352,7 +352,7 @@ func TestThrottlingIsRetriedThen429(t *testing.T) {
 }
 
 func TestMidStreamErrorIsAnErrorEvent(t *testing.T) {
-	g := startGateway(t)
+	g := startGateway(t, func(o *gatewayOpts) { o.maxAttempts = 3 })
 	resp := g.chat(haiku, "[[emulate:words=10]] [[emulate:error-after=3]]", true, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -363,6 +363,10 @@ func TestMidStreamErrorIsAnErrorEvent(t *testing.T) {
 	}
 	if s.content == "" {
 		t.Errorf("deltas before the error were lost")
+	}
+	// Never a retry once the first byte went out: the client already has part of an answer.
+	if n := g.emu.Emulator.Stats().Requests["ConverseStream"]; n != 1 {
+		t.Errorf("Bedrock saw %d ConverseStream calls, want 1", n)
 	}
 }
 
