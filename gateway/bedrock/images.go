@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
+	"github.com/openwebui-bedrock/gateway/imagefetch"
 	"github.com/openwebui-bedrock/gateway/openai"
 )
 
@@ -36,26 +37,11 @@ func dataURLImage(url string) (types.ImageBlock, error) {
 			return types.ImageBlock{}, fmt.Errorf("the image's base64 data is invalid")
 		}
 	}
-	format, ok := SniffImage(raw)
+	format, ok := imagefetch.Sniff(raw)
 	if !ok {
 		return types.ImageBlock{}, fmt.Errorf("the image is not PNG, JPEG, GIF or WebP")
 	}
 	return types.ImageBlock{Format: types.ImageFormat(format), Source: &types.ImageSourceMemberBytes{Value: raw}}, nil
-}
-
-// SniffImage tells PNG, JPEG, GIF and WebP apart by their magic bytes.
-func SniffImage(b []byte) (string, bool) {
-	switch {
-	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
-		return "png", true
-	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
-		return "jpeg", true
-	case len(b) >= 6 && (string(b[:6]) == "GIF87a" || string(b[:6]) == "GIF89a"):
-		return "gif", true
-	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
-		return "webp", true
-	}
-	return "", false
 }
 
 // ImageURLs lists the http(s) image URLs in a request, which the caller fetches before translation.

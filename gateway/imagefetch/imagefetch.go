@@ -198,14 +198,14 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (data []byte, format
 
 	// Read one byte past the cap so "exactly the cap" and "over the cap" can be told apart.
 	br := bufio.NewReaderSize(io.LimitReader(resp.Body, f.maxBytes+1), 4096)
-	head, err := br.Peek(16) // enough for every signature sniffImage knows
+	head, err := br.Peek(16) // enough for every signature Sniff knows
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, "", f.mapError(ctx, fctx, err)
 	}
 	if len(head) == 0 {
 		return nil, "", &Error{Reason: "image URL returned an empty response"}
 	}
-	format, ok := sniffImage(head)
+	format, ok := Sniff(head)
 	if !ok {
 		// Stop before downloading megabytes of an HTML error page.
 		return nil, "", notImage(resp.Header.Get("Content-Type"))
@@ -384,9 +384,9 @@ func formatSize(n int64) string {
 	}
 }
 
-// sniffImage identifies the four formats Bedrock accepts from their magic numbers (the same rules as the
-// translator's data: URL path).
-func sniffImage(b []byte) (string, bool) {
+// Sniff identifies the four image formats Bedrock accepts (png, jpeg, gif, webp) from their magic numbers. The
+// translator uses it for data: URLs too, so both paths agree.
+func Sniff(b []byte) (string, bool) {
 	switch {
 	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
 		return "png", true

@@ -21,31 +21,6 @@ const (
 	appProfile = "team-chat-haiku"
 )
 
-type completion struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Model   string `json:"model"`
-	Choices []struct {
-		Message struct {
-			Role      string  `json:"role"`
-			Content   *string `json:"content"`
-			ToolCalls []struct {
-				ID       string `json:"id"`
-				Function struct {
-					Name      string `json:"name"`
-					Arguments string `json:"arguments"`
-				} `json:"function"`
-			} `json:"tool_calls"`
-		} `json:"message"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-		TotalTokens      int `json:"total_tokens"`
-	} `json:"usage"`
-}
-
 func TestHealthNeedsNoKey(t *testing.T) {
 	g := startGateway(t)
 	resp := g.do("GET", strings.TrimSuffix(g.URL, "/api/v1")+"/health", "", "Authorization", "")
@@ -110,7 +85,7 @@ func TestChatNonStreaming(t *testing.T) {
 		{"role":"system","content":"Be brief."},{"role":"developer","content":[{"type":"text","text":"No jokes."}]},
 		{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"},{"role":"user","content":"What is Bedrock?"}],
 		"temperature":0.2,"top_p":0.9,"max_completion_tokens":100,"seed":1,"presence_penalty":0.5}`)
-	c := decodeBody[completion](t, resp)
+	c := decodeBody[fullCompletion](t, resp)
 	if resp.StatusCode != 200 || c.Object != "chat.completion" || !strings.HasPrefix(c.ID, "chatcmpl-") || c.Model != haiku {
 		t.Fatalf("%d %+v", resp.StatusCode, c)
 	}
@@ -125,11 +100,11 @@ func TestChatNonStreaming(t *testing.T) {
 
 func TestChatFinishReasons(t *testing.T) {
 	g := startGateway(t)
-	c := decodeBody[completion](t, g.chat(haiku, "count [[emulate:words=50]]", false, `"max_tokens":5`))
+	c := decodeBody[fullCompletion](t, g.chat(haiku, "count [[emulate:words=50]]", false, `"max_tokens":5`))
 	if c.Choices[0].FinishReason != "length" || c.Usage.CompletionTokens != 5 {
 		t.Errorf("max_tokens: %+v", c)
 	}
-	c = decodeBody[completion](t, g.chat(haiku, "one two STOP three", false, `"stop":["STOP"]`))
+	c = decodeBody[fullCompletion](t, g.chat(haiku, "one two STOP three", false, `"stop":["STOP"]`))
 	if c.Choices[0].FinishReason != "stop" || strings.Contains(*c.Choices[0].Message.Content, "three") {
 		t.Errorf("stop sequence: %+v", c.Choices[0])
 	}
@@ -138,7 +113,7 @@ func TestChatFinishReasons(t *testing.T) {
 func TestGPTNamesGoToDefaultModel(t *testing.T) {
 	g := startGateway(t)
 	resp := g.chat("gpt-4o-mini", "hello", false, "")
-	c := decodeBody[completion](t, resp)
+	c := decodeBody[fullCompletion](t, resp)
 	if resp.StatusCode != 200 || c.Model != "gpt-4o-mini" {
 		t.Fatalf("%d %+v", resp.StatusCode, c)
 	}
@@ -172,7 +147,7 @@ func TestModelIdentifiers(t *testing.T) {
 				}
 				continue
 			}
-			if c := decodeBody[completion](t, resp); resp.StatusCode != 200 || c.Model != id {
+			if c := decodeBody[fullCompletion](t, resp); resp.StatusCode != 200 || c.Model != id {
 				t.Errorf("%s: %d %+v", id, resp.StatusCode, c)
 			}
 		}

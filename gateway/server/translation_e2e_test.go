@@ -21,8 +21,12 @@ import (
 // translation Bedrock would reject fails here.
 
 type fullCompletion struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Model   string `json:"model"`
 	Choices []struct {
 		Message struct {
+			Role             string  `json:"role"`
 			Content          *string `json:"content"`
 			ReasoningContent string  `json:"reasoning_content"`
 			ThinkingBlocks   []struct {
@@ -41,6 +45,7 @@ type fullCompletion struct {
 	Usage struct {
 		PromptTokens        int `json:"prompt_tokens"`
 		CompletionTokens    int `json:"completion_tokens"`
+		TotalTokens         int `json:"total_tokens"`
 		PromptTokensDetails struct {
 			CachedTokens     int `json:"cached_tokens"`
 			CacheWriteTokens int `json:"cache_write_tokens"`
