@@ -20,21 +20,29 @@ func preflight(t *turn) *apiError {
 	return nil
 }
 
-func (e *Emulator) handleConverse(w http.ResponseWriter, r *http.Request, body []byte, start time.Time) {
+// accept resolves the model, validates the request like Bedrock, applies error directives and plans the reply:
+// everything Converse and ConverseStream do before the first byte.
+func (e *Emulator) accept(r *http.Request, body []byte, stream bool) (*turn, *plan, *apiError) {
 	m, aerr := e.resolveModel(r)
 	if aerr != nil {
-		e.writeError(w, aerr)
-		return
+		return nil, nil, aerr
 	}
-	t, aerr := e.prepare(m, body, false)
+	t, aerr := e.prepare(m, body, stream)
 	if aerr == nil {
 		aerr = preflight(t)
 	}
 	if aerr != nil {
+		return nil, nil, aerr
+	}
+	return t, e.plan(t), nil
+}
+
+func (e *Emulator) handleConverse(w http.ResponseWriter, r *http.Request, body []byte, start time.Time) {
+	t, p, aerr := e.accept(r, body, false)
+	if aerr != nil {
 		e.writeError(w, aerr)
 		return
 	}
-	p := e.plan(t)
 	if t.dir.delayMs > 0 {
 		// One pause for the whole reply; a client that gives up ends it.
 		timer := time.NewTimer(time.Duration(t.dir.delayMs) * time.Millisecond)

@@ -78,20 +78,11 @@ func (f *frameWriter) pause(ms int) error {
 }
 
 func (e *Emulator) handleConverseStream(w http.ResponseWriter, r *http.Request, body []byte, start time.Time) {
-	m, aerr := e.resolveModel(r)
+	t, p, aerr := e.accept(r, body, true)
 	if aerr != nil {
 		e.writeError(w, aerr)
 		return
 	}
-	t, aerr := e.prepare(m, body, true)
-	if aerr == nil {
-		aerr = preflight(t)
-	}
-	if aerr != nil {
-		e.writeError(w, aerr)
-		return
-	}
-	p := e.plan(t)
 
 	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
 	w.WriteHeader(http.StatusOK)
@@ -105,7 +96,7 @@ func (e *Emulator) handleConverseStream(w http.ResponseWriter, r *http.Request, 
 		e.stats.completed.Add(1)
 	case errors.Is(err, errClientGone):
 		e.stats.cancelled.Add(1)
-		e.log.Info("stream cancelled by client", "model", m.ID)
+		e.log.Info("stream cancelled by client", "model", t.model.ID)
 	case errors.Is(err, errCut):
 		// Server-side abort: the connection is dropped mid-stream with no
 		// messageStop, which is what [[emulate:cut-after=N]] asks for.
