@@ -113,7 +113,9 @@ func (c *Catalogue) ModelJSON(id string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	b, _ := json.Marshal(toOpenAIModel(m, c.cur.Load().loadedAt))
+	om := toOpenAIModel(m, c.cur.Load().loadedAt)
+	om.ID = id // an alias or ARN answers under the name it was asked by, as OpenAI's API does
+	b, _ := json.Marshal(om)
 	return b, true
 }
 
