@@ -51,6 +51,19 @@ func NewHTTPClient() aws.HTTPClient {
 	return WrapHTTPClient(nil)
 }
 
+// NewCleartextHTTP2Client speaks HTTP/2 without TLS (h2c, prior knowledge) to plain-http endpoints such as the
+// emulator. Against AWS the SDK already negotiates HTTP/2 over TLS, where concurrent streams share connections;
+// this makes the emulator path behave the same instead of holding one HTTP/1.1 connection (and its two goroutines
+// and buffers) per stream.
+func NewCleartextHTTP2Client() aws.HTTPClient {
+	bc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		poolOptions(tr)
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetUnencryptedHTTP2(true)
+	})
+	return bufferingClient{next: bc}
+}
+
 // WrapHTTPClient adapts the client the SDK's config loader built (which may carry AWS_CA_BUNDLE and proxy settings,
 // and must stay a BuildableClient for the loader to apply them) into the gateway's client.
 func WrapHTTPClient(c aws.HTTPClient) aws.HTTPClient {

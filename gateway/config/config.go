@@ -34,6 +34,7 @@ type Config struct {
 	PingInterval    time.Duration // SSE keep-alive comment after this much silence
 	MaxRequestBytes int64         // request bodies above this get 413
 	MaxAttempts     int           // Bedrock attempts per call before the first byte (retries on throttling/5xx)
+	CleartextHTTP2  bool          // BEDROCK_CLEARTEXT_HTTP2: h2c to a plain-http Bedrock endpoint (the emulator)
 	ShutdownTimeout time.Duration // how long in-flight streams may drain after SIGTERM
 
 	ReasoningOutput  string            // reasoning_content (default), think, or none
@@ -81,6 +82,7 @@ func Load(getenv Getenv) (Config, error) {
 		PingInterval:      p.duration("SSE_PING_INTERVAL", 15*time.Second, 10*time.Millisecond),
 		MaxRequestBytes:   int64(p.integer("MAX_REQUEST_BYTES", 32<<20, 1024, 1<<30)),
 		MaxAttempts:       p.integer("BEDROCK_MAX_ATTEMPTS", 3, 1, 10),
+		CleartextHTTP2:    p.boolean("BEDROCK_CLEARTEXT_HTTP2", false),
 		ShutdownTimeout:   p.duration("SHUTDOWN_TIMEOUT", 90*time.Second, 0),
 		ReasoningOutput:   p.oneOf("REASONING_OUTPUT", "reasoning_content", "reasoning_content", "think", "none"),
 		GuardrailID:       p.str("GUARDRAIL_IDENTIFIER", ""),

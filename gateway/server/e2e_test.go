@@ -395,7 +395,12 @@ func TestKeepAlivePings(t *testing.T) {
 }
 
 func TestConcurrentStreams(t *testing.T) {
-	g := startGateway(t)
+	t.Run("HTTP/1.1", func(t *testing.T) { concurrentStreams(t, startGateway(t)) })
+	// Against AWS the SDK negotiates HTTP/2, where all these streams share a connection.
+	t.Run("HTTP/2", func(t *testing.T) { concurrentStreams(t, startGateway(t, func(o *gatewayOpts) { o.h2c = true })) })
+}
+
+func concurrentStreams(t *testing.T, g *gateway) {
 	const n = 200
 	var wg sync.WaitGroup
 	bodies := make([]string, n)

@@ -37,6 +37,7 @@ type gatewayOpts struct {
 	translate   bedrock.TranslateOptions
 	catalogue   bedrock.CatalogueOptions
 	images      bedrock.ImageFetcher
+	h2c         bool // speak HTTP/2 (cleartext) to the emulator, as the SDK speaks HTTP/2 over TLS to AWS
 }
 
 func startGateway(t *testing.T, opts ...func(*gatewayOpts)) *gateway {
@@ -52,6 +53,9 @@ func startGateway(t *testing.T, opts ...func(*gatewayOpts)) *gateway {
 	}
 	t.Cleanup(func() { emu.Close() })
 	cfg := bedrock.StaticConfig(emulator.DefaultRegion, emu.URL, emulator.DefaultAccessKeyID, emulator.DefaultSecretAccessKey, o.maxAttempts)
+	if o.h2c {
+		cfg.HTTPClient = bedrock.NewCleartextHTTP2Client()
+	}
 	cat := bedrock.NewCatalogue(bedrockctl.NewFromConfig(cfg), o.catalogue, slog.New(slog.DiscardHandler))
 	if err := cat.Refresh(context.Background()); err != nil {
 		t.Fatal(err)

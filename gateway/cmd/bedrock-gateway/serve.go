@@ -172,6 +172,9 @@ func awsConfig(ctx context.Context, cfg config.Config, useEmulator bool) (aws.Co
 		return aws.Config{}, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	c.HTTPClient = bedrock.WrapHTTPClient(c.HTTPClient)
+	if cfg.CleartextHTTP2 {
+		c.HTTPClient = bedrock.NewCleartextHTTP2Client()
+	}
 	return c, func() {}, nil
 }
 
