@@ -18,6 +18,7 @@ func TestMetricsAndServerTiming(t *testing.T) {
 	readSSE(t, g.chat(haiku, "stream [[emulate:words=5]]", true, ""))
 	wantError(t, g.chat("evil-model-name-xyz", "x", false, ""), 404, "model_not_found")
 	wantError(t, g.chat(haiku, "[[emulate:throttle]]", false, ""), 429, "")
+	readSSE(t, g.chat(haiku, "[[emulate:words=5]] [[emulate:error-after=2]]", true, "")) // fails after its 200
 
 	wantError(t, g.do("GET", strings.TrimSuffix(g.URL, "/api/v1")+"/metrics", "", "Authorization", ""), 401, "invalid_api_key")
 	resp = g.do("GET", strings.TrimSuffix(g.URL, "/api/v1")+"/metrics", "")
@@ -29,11 +30,12 @@ func TestMetricsAndServerTiming(t *testing.T) {
 		`gateway_inter_token_latency_seconds_count{model="` + haiku + `"}`,
 		`gateway_tokens_total{model="` + haiku + `",type="output"}`,
 		`gateway_upstream_duration_seconds_count{model="` + haiku + `",operation="Converse"}`,
-		`gateway_upstream_duration_seconds_count{model="` + haiku + `",operation="ConverseStream"} 1`,
+		`gateway_upstream_duration_seconds_count{model="` + haiku + `",operation="ConverseStream"} 2`,
 		`gateway_overhead_seconds_count{route="/api/v1/chat/completions"} 1`,
 		`gateway_active_streams 0`,
 		`gateway_errors_total{class="client",type="invalid_request_error"} 2`, // the unknown model and the keyless scrape
 		`gateway_errors_total{class="upstream",type="rate_limit_error"} 1`,
+		`gateway_errors_total{class="upstream",type="server_error"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -34,6 +34,7 @@ type callInfo struct {
 	finishReason     string
 	errType          string
 	errMsg           string
+	errStatus        int // the error's own status (a stream that fails after its 200 still has one)
 	stream           bool
 	// resolved is the catalogue id of the model that served the request (bounded, so usable as a metric label).
 	resolved   string
@@ -76,7 +77,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func noteError(w http.ResponseWriter, e *openai.Error) {
 	if sw, ok := w.(*statusWriter); ok {
-		sw.info.errType, sw.info.errMsg = e.Type, e.Message
+		sw.info.errType, sw.info.errMsg, sw.info.errStatus = e.Type, e.Message, e.Status
 	}
 }
 
@@ -171,7 +172,7 @@ func (s *Server) observe(r *http.Request, route string, status int, d time.Durat
 	m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 	m.RequestDuration.WithLabelValues(route).Observe(d.Seconds())
 	if ci.errType != "" {
-		m.Errors.WithLabelValues(errorClass(status, ci.upstream > 0), ci.errType).Inc()
+		m.Errors.WithLabelValues(errorClass(ci.errStatus, ci.upstream > 0), ci.errType).Inc()
 	}
 	if ci.resolved == "" {
 		return
