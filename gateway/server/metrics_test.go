@@ -26,7 +26,7 @@ func TestMetricsAndServerTiming(t *testing.T) {
 	body := string(b)
 	for _, want := range []string{
 		`gateway_requests_total{method="POST",route="/api/v1/chat/completions",status="200"} 2`,
-		`gateway_time_to_first_token_seconds_count{model="` + haiku + `"} 1`,
+		`gateway_time_to_first_token_seconds_count{model="` + haiku + `"} 2`,
 		`gateway_inter_token_latency_seconds_count{model="` + haiku + `"}`,
 		`gateway_tokens_total{model="` + haiku + `",type="output"}`,
 		`gateway_upstream_duration_seconds_count{model="` + haiku + `",operation="Converse"}`,
