@@ -25,7 +25,7 @@ func TestMetricsAndServerTiming(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	body := string(b)
 	for _, want := range []string{
-		`gateway_requests_total{method="POST",route="/api/v1/chat/completions",status="200"} 2`,
+		`gateway_requests_total{method="POST",route="/api/v1/chat/completions",status="200"} 3`,
 		`gateway_time_to_first_token_seconds_count{model="` + haiku + `"} 2`,
 		`gateway_inter_token_latency_seconds_count{model="` + haiku + `"}`,
 		`gateway_tokens_total{model="` + haiku + `",type="output"}`,
