@@ -162,7 +162,7 @@ func (c *Catalogue) Refresh(ctx context.Context) error {
 	}
 	models := BuildCatalogue(fms.ModelSummaries, profiles, c.opts)
 	if len(models) == 0 {
-		return errors.New("Bedrock listed no usable models")
+		return errors.New("no usable models listed by Bedrock")
 	}
 	c.publish(models, time.Now())
 	return nil

@@ -1,7 +1,6 @@
 package bedrock
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -218,5 +217,3 @@ func foldSystemIntoFirstUserTurn(in *bedrockruntime.ConverseInput) {
 		}
 	}
 }
-
-func paramf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
