@@ -12,13 +12,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/openwebui-bedrock/gateway/ssecheck"
 )
 
 // maxBody bounds what a check reads from a non-streamed answer; a smoke prompt's answer is a few KiB at most.
 const maxBody = 8 << 20
-
-// validFinishReasons are the only values OpenAI clients switch on.
-var validFinishReasons = map[string]bool{"stop": true, "length": true, "tool_calls": true, "content_filter": true}
 
 func (r *runner) endpoint(path string) string {
 	u := *r.base
@@ -294,7 +293,7 @@ func completionShape(m map[string]any) (completion, error) {
 		return c, errors.New("choices[0].message.content is empty")
 	}
 	c.finish, _ = ch["finish_reason"].(string)
-	if !validFinishReasons[c.finish] {
+	if !ssecheck.ValidFinishReason(c.finish) {
 		return c, fmt.Errorf("finish_reason %q is not one of stop, length, tool_calls, content_filter", c.finish)
 	}
 	u, err := usageShape(m["usage"])
@@ -400,13 +399,7 @@ func usageShape(v any) (Usage, error) {
 		return u, errors.New("usage lacks prompt_tokens, completion_tokens or total_tokens")
 	}
 	u = Usage{Prompt: int(p), Completion: int(c), Total: int(t)}
-	if u.Prompt <= 0 || u.Completion <= 0 {
-		return u, fmt.Errorf("usage counts %d prompt and %d completion tokens; both must be positive", u.Prompt, u.Completion)
-	}
-	if u.Total != u.Prompt+u.Completion {
-		return u, fmt.Errorf("usage.total_tokens %d != prompt %d + completion %d", u.Total, u.Prompt, u.Completion)
-	}
-	return u, nil
+	return u, u.Check()
 }
 
 func snippet(s string) string {
