@@ -42,7 +42,7 @@ func TestPercentile(t *testing.T) {
 const (
 	roleChunk  = `data: {"id":"c","object":"chat.completion.chunk","created":1764888958,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`
 	textChunk  = `data: {"id":"c","object":"chat.completion.chunk","created":1764888958,"model":"m","choices":[{"index":0,"delta":{"content":"hi "},"finish_reason":null}]}`
-	toolChunk  = `data: {"id":"c","object":"chat.completion.chunk","created":1764888958,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\""}}]},"finish_reason":null}]}`
+	toolChunk  = `data: {"id":"c","object":"chat.completion.chunk","created":1764888958,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":"{\"a\""}}]},"finish_reason":null}]}`
 	stopChunk  = `data: {"id":"c","object":"chat.completion.chunk","created":1764888958,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`
 	usageChunk = `data: {"id":"c","object":"chat.completion.chunk","created":1764888958,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`
 	errEvent   = `data: {"error":{"message":"The model failed.","type":"server_error","code":"model_error"}}`

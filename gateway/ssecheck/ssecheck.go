@@ -176,6 +176,7 @@ type checker struct {
 	opt                Options
 	s                  Summary
 	choiceChunks       int
+	toolCalls          int             // tool calls started so far: the next new one must have this index
 	content, reasoning strings.Builder // a long stream would make += quadratic
 }
 
@@ -205,7 +206,11 @@ type wireChoice struct {
 		Content          string  `json:"content"`
 		ReasoningContent string  `json:"reasoning_content"`
 		ToolCalls        []struct {
+			Index    *int   `json:"index"`
+			ID       string `json:"id"`
+			Type     string `json:"type"`
 			Function struct {
+				Name      string `json:"name"`
 				Arguments string `json:"arguments"`
 			} `json:"function"`
 		} `json:"tool_calls"`
@@ -315,6 +320,19 @@ func (c *checker) event(data []byte) {
 	text := d.Content != "" || d.ReasoningContent != ""
 	for _, tc := range d.ToolCalls {
 		text = text || tc.Function.Arguments != ""
+		// Indexes are dense 0-based ordinals of the calls (openai-node throws outside 0..127, Open WebUI drops a
+		// call with a bad index); a call's first fragment carries its id, type and name.
+		switch {
+		case tc.Index == nil:
+			c.violate("chunk %d: a tool-call fragment without an index", n)
+		case *tc.Index == c.toolCalls:
+			if tc.ID == "" || tc.Type != "function" || tc.Function.Name == "" {
+				c.violate("chunk %d: the first fragment of tool call %d lacks its id, type or name", n, *tc.Index)
+			}
+			c.toolCalls++
+		case *tc.Index < 0 || *tc.Index > c.toolCalls:
+			c.violate("chunk %d: tool-call index %d is not dense (next new call is %d)", n, *tc.Index, c.toolCalls)
+		}
 	}
 	// Whatever follows the finish chunk is a violation, but it is still counted below, so delta counts and the
 	// OnDelta hook keep matching what the server sent.

@@ -1,6 +1,7 @@
 package ssecheck
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -11,7 +12,7 @@ const (
 	role   = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`
 	text   = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null}`
 	reason = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"reasoning_content":"hm"},"finish_reason":null}]}`
-	tool   = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]},"finish_reason":null}]}`
+	tool   = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":null}]}`
 	stop   = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"error":null}`
 	usage  = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`
 	fail   = `data: {"error":{"message":"boom","type":"server_error","code":"model_error"}}`
@@ -96,5 +97,33 @@ func TestWrongFieldType(t *testing.T) {
 	s := read(t, sse(role, strings.Replace(text, `"created":1`, `"created":"1"`, 1), stop, done), Options{})
 	if len(s.Violations) != 1 || !strings.Contains(s.Violations[0].Error(), "chunk 2: json: cannot unmarshal") {
 		t.Fatalf("got %v", s.Violations)
+	}
+}
+
+func TestToolCallIndexes(t *testing.T) {
+	frag := func(idx int, first bool) string {
+		head := ""
+		if first {
+			head = `"id":"call_x","type":"function",`
+		}
+		name := ""
+		if first {
+			name = `"name":"f",`
+		}
+		return `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":` +
+			strconv.Itoa(idx) + `,` + head + `"function":{` + name + `"arguments":"{}"}}]},"finish_reason":null}]}`
+	}
+	good := read(t, sse(role, frag(0, true), frag(0, false), frag(1, true), frag(1, false), stop, done), Options{})
+	if len(good.Violations) > 0 {
+		t.Fatalf("dense indexes flagged: %v", good.Violations)
+	}
+	for name, body := range map[string]string{
+		"a call starting at index 1":          sse(role, frag(1, true), stop, done),
+		"a first fragment without id or name": sse(role, frag(0, false), stop, done),
+		"an index of -1 (the reference bug)":  sse(role, frag(-1, true), stop, done),
+	} {
+		if s := read(t, body, Options{}); len(s.Violations) == 0 {
+			t.Errorf("%s: not flagged", name)
+		}
 	}
 }
