@@ -91,7 +91,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	ci := info(r)
 	ci.model, ci.stream = req.Model, req.Stream
-	ctx, span := tracing.Tracer().Start(r.Context(), "chat", trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := s.tracer.Start(r.Context(), "chat", trace.WithSpanKind(trace.SpanKindClient))
 	defer func() { endChatSpan(span, &req, ci) }()
 	r = r.WithContext(ctx)
 	if req.Stream {

@@ -21,7 +21,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/openwebui-bedrock/gateway/openai"
-	"github.com/openwebui-bedrock/gateway/tracing"
 )
 
 // callInfo is what a handler learned about a request, read by the access log after it returns.
@@ -109,14 +108,13 @@ func validRequestID(id string) bool {
 
 // accessLog writes one line per request. It never logs prompts, replies or keys.
 func (s *Server) accessLog(next http.Handler) http.Handler {
-	tracer := tracing.Tracer()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ci := info(r)
 		sw := &statusWriter{ResponseWriter: w, info: ci}
 		// A server span per request (a no-op unless tracing is configured), joined to the caller's trace.
 		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
 		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
 		if r.URL.Path == "/health" && sw.status == http.StatusOK && !s.opts.Debug {
@@ -181,7 +179,7 @@ func (s *Server) observe(r *http.Request, route string, status int, d time.Durat
 	if ci.stream {
 		op = "ConverseStream"
 	}
-	if r.URL.Path != "" && strings.HasSuffix(route, "/embeddings") {
+	if strings.HasSuffix(route, "/embeddings") {
 		op = "InvokeModel"
 	}
 	if ci.upstream > 0 {
@@ -190,9 +188,12 @@ func (s *Server) observe(r *http.Request, route string, status int, d time.Durat
 			m.Overhead.WithLabelValues(route).Observe(max(d-ci.upstream, 0).Seconds())
 		}
 	}
-	for typ, n := range map[string]int{"input": ci.inputTokens - ci.cacheRead - ci.cacheWrite, "output": ci.outputTokens, "cache_read": ci.cacheRead, "cache_write": ci.cacheWrite} {
-		if n > 0 {
-			m.Tokens.WithLabelValues(ci.resolved, typ).Add(float64(n))
+	for _, t := range [...]struct {
+		typ string
+		n   int
+	}{{"input", ci.inputTokens - ci.cacheRead - ci.cacheWrite}, {"output", ci.outputTokens}, {"cache_read", ci.cacheRead}, {"cache_write", ci.cacheWrite}} {
+		if t.n > 0 {
+			m.Tokens.WithLabelValues(ci.resolved, t.typ).Add(float64(t.n))
 		}
 	}
 }

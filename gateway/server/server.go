@@ -9,8 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/metrics"
+	"github.com/openwebui-bedrock/gateway/tracing"
 )
 
 // Options configure the HTTP layer.
@@ -42,6 +45,7 @@ type Server struct {
 	draining  atomic.Bool
 	inFlight  atomic.Int64 // API requests being handled (not health checks or scrapes)
 	metrics   *metrics.Metrics
+	tracer    trace.Tracer // a no-op unless tracing is set up (the global provider delegates once it is)
 }
 
 // New builds a server. Keys are kept only as SHA-256 digests, compared in constant time.
@@ -64,6 +68,7 @@ func New(opts Options, chat *bedrock.Service, log *slog.Logger) *Server {
 	for i := range s.limits {
 		s.limits[i] = newKeyLimiter(opts.MaxConcurrentPerKey, opts.RequestsPerMinute)
 	}
+	s.tracer = tracing.Tracer()
 	s.metrics = opts.Metrics
 	if s.metrics == nil {
 		s.metrics = metrics.New()
