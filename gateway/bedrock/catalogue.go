@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path"
 	"slices"
 	"strings"
@@ -97,6 +98,22 @@ func (c *Catalogue) Lookup(id string) (*Model, bool) {
 	}
 	m, ok := s.byID[id]
 	return m, ok
+}
+
+// Resolve finds the model of the given kind for a request: 503 while the catalogue has never loaded (a transient
+// state a client should retry), 404 model_not_found, under the name the client asked for, otherwise.
+func (c *Catalogue) Resolve(id, asked string, kind Kind) (*Model, *openai.Error) {
+	if !c.Loaded() {
+		e := openai.Errorf(http.StatusServiceUnavailable, "server_error", "catalogue_unavailable",
+			"The model catalogue has not been loaded from Amazon Bedrock yet; retry shortly.")
+		e.RetryAfter = 5
+		return nil, e
+	}
+	m, ok := c.Lookup(id)
+	if !ok || m.Kind != kind {
+		return nil, openai.ModelNotFound(asked)
+	}
+	return m, nil
 }
 
 // ListJSON is the body of GET /models.

@@ -2,7 +2,6 @@ package bedrock
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -48,29 +47,19 @@ type Result struct {
 
 // Resolve maps the requested model name to a catalogue entry. OpenAI model names (gpt-*) go to DEFAULT_MODEL so that
 // clients hard-wired to OpenAI work unchanged.
-func (s *Service) Resolve(name string, kind Kind) (*Model, *openai.Error) {
+func (s *Service) Resolve(name string) (*Model, *openai.Error) {
 	id := name
-	if kind == KindChat && strings.HasPrefix(name, "gpt-") {
+	if strings.HasPrefix(name, "gpt-") {
 		id = s.DefaultModel
 	}
-	if !s.Catalogue.Loaded() {
-		e := openai.Errorf(http.StatusServiceUnavailable, "server_error", "catalogue_unavailable",
-			"The model catalogue has not been loaded from Amazon Bedrock yet; retry shortly.")
-		e.RetryAfter = 5
-		return nil, e
-	}
-	m, ok := s.Catalogue.Lookup(id)
-	if !ok || m.Kind != kind {
-		return nil, openai.ModelNotFound(name)
-	}
-	return m, nil
+	return s.Catalogue.Resolve(id, name, KindChat)
 }
 
 func (s *Service) prepare(ctx context.Context, req *openai.ChatRequest) (*Call, *openai.Error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	m, err := s.Resolve(req.Model, KindChat)
+	m, err := s.Resolve(req.Model)
 	if err != nil {
 		return nil, err
 	}

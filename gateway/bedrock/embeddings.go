@@ -101,7 +101,7 @@ func (e *Embedder) Resolve(name string) (*Model, *openai.Error) {
 	if strings.HasPrefix(name, "text-embedding-") {
 		id = e.DefaultModel
 	}
-	m, err := (&Service{Catalogue: e.Catalogue}).Resolve(id, KindEmbedding)
+	m, err := e.Catalogue.Resolve(id, name, KindEmbedding)
 	if err == nil || err.Status != http.StatusNotFound {
 		return m, err
 	}
