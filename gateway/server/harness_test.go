@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/emulator"
+	"github.com/openwebui-bedrock/gateway/ssecheck"
 )
 
 const testKey = "sk-test-key"
@@ -166,8 +168,17 @@ func readSSE(t *testing.T, resp *http.Response) []sseEvent {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("status %d Content-Type %q: %s", resp.StatusCode, ct, b)
 	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the stream: %v", err)
+	}
+	// Every stream these tests read is also held to the whole OpenAI stream contract (the checker smoke and the
+	// soak use), on top of what each test asserts.
+	if v := ssecheck.Read(bytes.NewReader(body), ssecheck.Options{}).Violations; len(v) > 0 {
+		t.Errorf("stream breaks the OpenAI contract: %v\n%s", v, body)
+	}
 	var evs []sseEvent
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 256<<10), 256<<10)
 	for sc.Scan() {
 		line := sc.Text()
