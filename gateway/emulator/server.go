@@ -1,10 +1,8 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	gwbedrock "github.com/openwebui-bedrock/gateway/bedrock"
 )
 
 // Server is an Emulator listening on a loopback port, for tests,
@@ -103,18 +103,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 //     bedrock.NewFromConfig reach the emulator with no further options;
 //   - Retryer: aws.NopRetryer, so a test sees every error (throttling
 //     included) on the first attempt instead of after jittered backoff;
-//   - HTTPClient: a client whose transport buffers the request body before
-//     net/http sees it. This avoids the SDK's loopback stream truncation
-//     (bedrock-wire.md gotcha 1: the SDK closes the request body as soon as
-//     response headers arrive while net/http may still be copying it); the
-//     gateway has its own transport for production.
+//   - HTTPClient: the gateway's request-body-buffering client over this
+//     server's own transport, which avoids the SDK's loopback stream
+//     truncation (bedrock-wire.md gotcha 1: the SDK closes the request body
+//     as soon as response headers arrive while net/http may still be
+//     copying it).
 func (s *Server) AWSConfig() aws.Config {
 	return aws.Config{
 		Region:       s.region,
 		Credentials:  credentials.NewStaticCredentialsProvider(DefaultAccessKeyID, DefaultSecretAccessKey, ""),
 		BaseEndpoint: aws.String(s.URL),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-		HTTPClient:   &http.Client{Transport: bufferingTransport{next: s.transport}},
+		HTTPClient:   gwbedrock.WrapHTTPClient(&http.Client{Transport: s.transport}),
 	}
 }
 
@@ -126,24 +126,4 @@ func newLoopbackTransport() *http.Transport {
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 256
 	return t
-}
-
-// bufferingTransport reads the request body into memory and gives net/http
-// a fresh reader it owns (see AWSConfig).
-type bufferingTransport struct{ next http.RoundTripper }
-
-func (t bufferingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return t.next.RoundTrip(req)
-	}
-	body, err := io.ReadAll(req.Body)
-	_ = req.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r2 := req.Clone(req.Context())
-	r2.Body = io.NopCloser(bytes.NewReader(body))
-	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	r2.ContentLength = int64(len(body))
-	return t.next.RoundTrip(r2)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrock"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+
+	gwbedrock "github.com/openwebui-bedrock/gateway/bedrock"
 )
 
 func TestSigV4Rejections(t *testing.T) {
@@ -74,7 +76,7 @@ func TestH2C(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var proto string
 			cfg := shared.AWSConfig()
-			cfg.HTTPClient = &http.Client{Transport: protoSpy{bufferingTransport{next: rt}, &proto}}
+			cfg.HTTPClient = gwbedrock.WrapHTTPClient(&http.Client{Transport: protoSpy{rt, &proto}})
 			r, err := drainStream(t, bedrockruntime.NewFromConfig(cfg), "h2 [[emulate:words=5]]")
 			if err != nil || !r.sawStop || r.deltas != 5 {
 				t.Fatalf("%v %+v", err, r)

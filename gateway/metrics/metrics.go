@@ -4,7 +4,6 @@ package metrics
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -60,17 +59,3 @@ func New() *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
-
-// ErrorClass sorts an error status into client, upstream or gateway.
-func ErrorClass(status int, upstream bool) string {
-	switch {
-	case upstream:
-		return "upstream"
-	case status >= 500:
-		return "gateway"
-	}
-	return "client"
-}
-
-// Seconds is a convenience for observing durations.
-func Seconds(d time.Duration) float64 { return d.Seconds() }

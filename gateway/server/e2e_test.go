@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/openwebui-bedrock/gateway/emulator"
 )
 
 const (
@@ -465,6 +463,3 @@ func TestDrainingRefusesNewWork(t *testing.T) {
 	}
 	wantError(t, g.chat(haiku, "hi", false, ""), 503, "shutting_down")
 }
-
-// The emulator's own stats endpoint is what these tests read; make sure the type stays what we use.
-var _ = emulator.Stats{}.StreamsCancelled

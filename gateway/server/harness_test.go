@@ -229,7 +229,8 @@ type chunk struct {
 	} `json:"error"`
 }
 
-// streamSummary checks the stream contract common to every successful stream and returns what it carried.
+// streamSummary is what a stream carried. The contract itself (constant id/created/model, role once, dense tool
+// indexes, one finish, usage placement, [DONE] last) is checked by ssecheck in readSSE.
 type streamSummary struct {
 	chunks  []chunk
 	content string
@@ -242,16 +243,12 @@ type streamSummary struct {
 func summarize(t *testing.T, evs []sseEvent) streamSummary {
 	t.Helper()
 	var s streamSummary
-	roles := 0
 	for i, ev := range evs {
-		if ev.comment {
+		switch {
+		case ev.comment:
 			s.pings++
 			continue
-		}
-		if ev.data == "[DONE]" {
-			if i != len(evs)-1 {
-				t.Errorf("[DONE] is not the last event")
-			}
+		case ev.data == "[DONE]":
 			s.done = true
 			continue
 		}
@@ -263,33 +260,15 @@ func summarize(t *testing.T, evs []sseEvent) streamSummary {
 			s.errMsg = c.Error.Message
 			continue
 		}
-		if len(s.chunks) > 0 {
-			first := s.chunks[0]
-			if c.ID != first.ID || c.Created != first.Created || c.Model != first.Model {
-				t.Errorf("chunk %d changed id/created/model", i)
-			}
-		}
-		if c.Object != "chat.completion.chunk" {
-			t.Errorf("object %q", c.Object)
-		}
 		for _, ch := range c.Choices {
-			if ch.Delta.Role != nil {
-				roles++
-			}
 			if ch.Delta.Content != nil {
 				s.content += *ch.Delta.Content
 			}
 			if ch.FinishReason != nil {
-				if s.finish != "" {
-					t.Errorf("second finish chunk")
-				}
 				s.finish = *ch.FinishReason
 			}
 		}
 		s.chunks = append(s.chunks, c)
-	}
-	if roles > 1 {
-		t.Errorf("role sent %d times", roles)
 	}
 	return s
 }

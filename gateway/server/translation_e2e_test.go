@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
-	"github.com/openwebui-bedrock/gateway/bedrock"
 	"github.com/openwebui-bedrock/gateway/imagefetch"
 )
 
@@ -279,8 +278,6 @@ func TestCatalogueOptions(t *testing.T) {
 	// Cross-region routing: the base id of a profile-only model is served through its profile.
 	post(t, g, `{"model":"anthropic.claude-sonnet-4-5-20250929-v1:0","messages":[{"role":"user","content":"x"}]}`)
 }
-
-var _ = bedrock.ReasoningField
 
 func TestImageURLs(t *testing.T) {
 	png, _ := base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")

@@ -142,16 +142,9 @@ func (r *runner) checkModels(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	m, err := readJSON(resp, http.StatusOK)
+	_, data, err := readList(resp)
 	if err != nil {
 		return "", err
-	}
-	if obj, _ := m["object"].(string); obj != "list" {
-		return "", fmt.Errorf(`object is %q, want "list"`, obj)
-	}
-	data, ok := m["data"].([]any)
-	if !ok {
-		return "", errors.New("data is not an array")
 	}
 	if len(data) == 0 {
 		return "", errors.New("the model list is empty (no model access granted in Bedrock, or a filter removes everything)")
@@ -340,14 +333,10 @@ func (r *runner) checkEmbeddings(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	m, err := readJSON(resp, http.StatusOK)
+	m, data, err := readList(resp)
 	if err != nil {
 		return "", err
 	}
-	if obj, _ := m["object"].(string); obj != "list" {
-		return "", fmt.Errorf(`object is %q, want "list"`, obj)
-	}
-	data, _ := m["data"].([]any)
 	if len(data) != len(inputs) {
 		return "", fmt.Errorf("%d embeddings for %d inputs", len(data), len(inputs))
 	}
@@ -436,4 +425,20 @@ func redact(target string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// readList reads a 200 {"object":"list","data":[…]} body (GET /models, POST /embeddings).
+func readList(resp *http.Response) (map[string]any, []any, error) {
+	m, err := readJSON(resp, http.StatusOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	if obj, _ := m["object"].(string); obj != "list" {
+		return nil, nil, fmt.Errorf(`object is %q, want "list"`, obj)
+	}
+	data, ok := m["data"].([]any)
+	if !ok {
+		return nil, nil, errors.New("data is not an array")
+	}
+	return m, data, nil
 }
